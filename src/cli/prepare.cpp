@@ -1,0 +1,43 @@
+// nmt prepare (alias: vocab): build the vocabulary and the binarized corpus cache.
+#include <memory>
+
+#include "cli/verbs.h"
+#include "nmt/common/config.h"
+#include "nmt/common/fs.h"
+#include "nmt/common/logging.h"
+#include "nmt/common/threads.h"
+#include "nmt/data/dataset.h"
+
+namespace nmt::cli {
+namespace {
+
+struct PrepareOptions {
+  std::string config;
+  std::vector<std::string> overrides;
+  int threads = -1;
+};
+
+void run_prepare(const PrepareOptions& opt) {
+  const Config config = load_config(opt.config, opt.overrides);
+  const int threads = set_threads(opt.threads >= 0 ? opt.threads : static_cast<int>(config.training.threads));
+  const data::Dataset d = data::prepare_dataset(config, threads);
+  write_config(config, config.model_dir + "/config.json");
+  NMT_INFO("data", "vocabulary: {} pieces{}; {} training pairs ready in {}", d.vocabs.src.size(),
+           d.vocabs.joint ? " (joint)" : "", d.train->size(), config.model_dir);
+}
+
+}  // namespace
+
+Verb setup_prepare(CLI::App& app) {
+  auto opt = std::make_shared<PrepareOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "prepare", "Build the SentencePiece vocabulary and the encoded corpus cache of a config (also: vocab)");
+  sub->alias("vocab");
+  sub->add_option("-c,--config", opt->config, "JSON config file")->required();
+  sub->add_option("--set", opt->overrides, "Override a config key: --set vocab.size=4000");
+  sub->add_option("--threads", opt->threads, "CPU threads (default: training.threads, 0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  return {sub, [opt] { run_prepare(*opt); }};
+}
+
+}  // namespace nmt::cli

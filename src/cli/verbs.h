@@ -1,0 +1,18 @@
+// One file per verb: each setup_*() adds its subcommand to the app and returns
+// the function that runs it once the command line has been parsed.
+#pragma once
+
+#include <functional>
+#include <utility>
+
+#include <CLI/CLI.hpp>
+
+namespace nmt::cli {
+
+using Verb = std::pair<CLI::App*, std::function<void()>>;
+
+Verb setup_eval(CLI::App& app);
+Verb setup_prepare(CLI::App& app);
+Verb setup_config(CLI::App& app);
+
+}  // namespace nmt::cli

@@ -1,0 +1,456 @@
+#include "nmt/common/config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "nmt/common/error.h"
+#include "nmt/common/fs.h"
+
+namespace nmt {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string join_path(const std::string& prefix, const char* name) {
+  return prefix.empty() ? std::string(name) : prefix + "." + name;
+}
+
+std::string fmt_number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+std::string describe_value(const json& v) {
+  switch (v.type()) {
+    case json::value_t::string: return "string " + v.dump();
+    case json::value_t::boolean: return v.dump();
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "an array";
+    default: return "number " + v.dump();
+  }
+}
+
+std::string last_component(const std::string& path) {
+  const auto dot = path.rfind('.');
+  return dot == std::string::npos ? path : path.substr(dot + 1);
+}
+
+// ---- Schema listing: every key with its type, default and description. ----
+
+struct KeyInfo {
+  std::string path;
+  std::string type;  // string | integer | number | boolean | one of a|b|c | section
+  std::string default_value;
+  std::string doc;
+};
+
+class Lister {
+ public:
+  explicit Lister(std::vector<KeyInfo>& out, std::string prefix = {}) : out_(out), prefix_(std::move(prefix)) {}
+
+  void field(const char* name, std::string& v, const char* doc) {
+    out_.push_back({join_path(prefix_, name), "string", v.empty() ? "" : json(v).dump(), doc});
+  }
+  void field(const char* name, bool& v, const char* doc) {
+    out_.push_back({join_path(prefix_, name), "boolean", v ? "true" : "false", doc});
+  }
+  void field(const char* name, int64_t& v, const char* doc, Range r = {}) {
+    out_.push_back({join_path(prefix_, name), "integer " + r.describe(), std::to_string(v), doc});
+  }
+  void field(const char* name, double& v, const char* doc, Range r = {}) {
+    out_.push_back({join_path(prefix_, name), "number " + r.describe(), fmt_number(v), doc});
+  }
+  void choice(const char* name, std::string& v, Choices choices, const char* doc) {
+    std::string type;
+    for (const char* c : choices) type += (type.empty() ? "" : " \\| ") + std::string("`") + c + "`";
+    out_.push_back({join_path(prefix_, name), type, json(v).dump(), doc});
+  }
+  template <class S>
+  void section(const char* name, S& s, const char* doc) {
+    out_.push_back({join_path(prefix_, name), "section", "", doc});
+    Lister inner(out_, join_path(prefix_, name));
+    s.visit(inner);
+  }
+
+ private:
+  std::vector<KeyInfo>& out_;
+  std::string prefix_;
+};
+
+const std::vector<KeyInfo>& schema() {
+  static const std::vector<KeyInfo> keys = [] {
+    std::vector<KeyInfo> out;
+    Config defaults;
+    Lister lister(out);
+    defaults.visit(lister);
+    return out;
+  }();
+  return keys;
+}
+
+const KeyInfo* find_key(const std::string& path) {
+  for (const auto& k : schema()) {
+    if (k.path == path) return &k;
+  }
+  return nullptr;
+}
+
+// "did you mean" for an unknown key at `path`, whose siblings are `siblings`.
+std::string suggest(const std::string& path, const std::vector<std::string>& siblings) {
+  const std::string name = last_component(path);
+  std::string best = closest_match(name, siblings);
+  if (!best.empty()) {
+    const auto dot = path.rfind('.');
+    return dot == std::string::npos ? best : path.substr(0, dot + 1) + best;
+  }
+  // The key may belong to another section: `lr` under `data` means training.lr.
+  std::vector<std::string> leaves;
+  for (const auto& k : schema()) {
+    if (k.type == "section") continue;
+    if (last_component(k.path) == name) return k.path;
+    leaves.push_back(k.path);
+  }
+  std::vector<std::string> names;
+  for (const auto& l : leaves) names.push_back(last_component(l));
+  best = closest_match(name, names);
+  if (best.empty()) return {};
+  for (const auto& l : leaves) {
+    if (last_component(l) == best) return l;
+  }
+  return {};
+}
+
+std::string did_you_mean(const std::string& suggestion) {
+  return suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)";
+}
+
+// ---- Reading: type and range checks, unknown keys. ----
+
+struct ReadContext {
+  std::string source;               // the config file, for error messages
+  std::set<std::string> overridden;  // keys set with --set
+
+  [[noreturn]] void fail(const std::string& path, const std::string& what) const {
+    const std::string where = overridden.count(path) ? "--set " + path : source + ": " + path;
+    throw ConfigError(where + ": " + what);
+  }
+};
+
+class Reader {
+ public:
+  Reader(const json& j, std::string prefix, const ReadContext& ctx)
+      : j_(j), prefix_(std::move(prefix)), ctx_(ctx) {}
+
+  void field(const char* name, std::string& v, const char* /*doc*/) {
+    if (const json* x = take(name)) {
+      if (!x->is_string()) ctx_.fail(join_path(prefix_, name), "expected a string, got " + describe_value(*x));
+      v = x->get<std::string>();
+    }
+  }
+  void field(const char* name, bool& v, const char* /*doc*/) {
+    if (const json* x = take(name)) {
+      if (!x->is_boolean()) ctx_.fail(join_path(prefix_, name), "expected true or false, got " + describe_value(*x));
+      v = x->get<bool>();
+    }
+  }
+  void field(const char* name, int64_t& v, const char* /*doc*/, Range r = {}) {
+    if (const json* x = take(name)) {
+      const std::string path = join_path(prefix_, name);
+      const bool integral = x->is_number_integer() ||
+                            (x->is_number_float() && std::nearbyint(x->get<double>()) == x->get<double>() &&
+                             std::abs(x->get<double>()) < 9.0e15);
+      if (!integral) ctx_.fail(path, "expected an integer, got " + describe_value(*x));
+      const double d = x->get<double>();
+      if (!r.contains(d)) ctx_.fail(path, "must be " + r.describe() + ", got " + x->dump());
+      v = x->is_number_float() ? static_cast<int64_t>(d) : x->get<int64_t>();
+    }
+  }
+  void field(const char* name, double& v, const char* /*doc*/, Range r = {}) {
+    if (const json* x = take(name)) {
+      const std::string path = join_path(prefix_, name);
+      if (!x->is_number()) ctx_.fail(path, "expected a number, got " + describe_value(*x));
+      const double d = x->get<double>();
+      if (!r.contains(d)) ctx_.fail(path, "must be " + r.describe() + ", got " + x->dump());
+      v = d;
+    }
+  }
+  void choice(const char* name, std::string& v, Choices choices, const char* doc) {
+    std::string value = v;
+    field(name, value, doc);
+    std::vector<std::string> options(choices.begin(), choices.end());
+    if (std::find(options.begin(), options.end(), value) == options.end()) {
+      std::string list;
+      for (const auto& o : options) list += (list.empty() ? "'" : ", '") + o + "'";
+      ctx_.fail(join_path(prefix_, name),
+                "expected one of " + list + ", got '" + value + "'" + did_you_mean(closest_match(value, options)));
+    }
+    v = value;
+  }
+  template <class S>
+  void section(const char* name, S& s, const char* /*doc*/) {
+    if (const json* x = take(name)) {
+      const std::string path = join_path(prefix_, name);
+      if (!x->is_object()) ctx_.fail(path, "expected an object, got " + describe_value(*x));
+      Reader inner(*x, path, ctx_);
+      s.visit(inner);
+      inner.reject_unknown();
+    }
+  }
+
+  void reject_unknown() const {
+    for (const auto& item : j_.items()) {
+      if (std::find(known_.begin(), known_.end(), item.key()) != known_.end()) continue;
+      const std::string path = join_path(prefix_, item.key().c_str());
+      throw ConfigError(ctx_.source + ": unknown key '" + path + "'" + did_you_mean(suggest(path, known_)));
+    }
+  }
+
+ private:
+  const json* take(const char* name) {
+    known_.emplace_back(name);
+    const auto it = j_.find(name);
+    return it == j_.end() ? nullptr : &*it;
+  }
+
+  const json& j_;
+  std::string prefix_;
+  const ReadContext& ctx_;
+  std::vector<std::string> known_;
+};
+
+// ---- Writing the resolved config. ----
+
+class Writer {
+ public:
+  explicit Writer(json& out) : out_(out) {}
+
+  template <class T>
+  void field(const char* name, T& v, const char* /*doc*/, Range /*r*/ = {}) {
+    out_[name] = v;
+  }
+  void choice(const char* name, std::string& v, Choices /*choices*/, const char* /*doc*/) { out_[name] = v; }
+  template <class S>
+  void section(const char* name, S& s, const char* /*doc*/) {
+    json inner = json::object();
+    Writer w(inner);
+    s.visit(w);
+    out_[name] = std::move(inner);
+  }
+
+ private:
+  json& out_;
+};
+
+// Applies `key=value` to the JSON document before it is read.
+void apply_override(json& doc, const std::string& assignment, std::set<std::string>& overridden) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError("--set " + assignment + ": expected KEY=VALUE, e.g. --set training.lr=0.001");
+  }
+  const std::string key = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  const KeyInfo* info = find_key(key);
+  if (info == nullptr || info->type == "section") {
+    std::vector<std::string> all;
+    for (const auto& k : schema()) {
+      if (k.type != "section") all.push_back(k.path);
+    }
+    const std::string close = closest_match(key, all);
+    throw ConfigError("--set " + key + ": unknown key" +
+                      did_you_mean(close.empty() ? suggest(key, {}) : close));
+  }
+  json value;
+  const bool is_string = info->type == "string" || info->type.front() == '`';
+  if (is_string) {
+    value = text;
+  } else {
+    value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) value = text;  // reported as a type error by the reader
+  }
+  json* node = &doc;
+  std::size_t start = 0;
+  for (std::size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
+    json& child = (*node)[key.substr(start, dot - start)];
+    if (child.is_null()) child = json::object();
+    if (!child.is_object()) throw ConfigError("--set " + key + ": '" + key.substr(0, dot) + "' is not an object");
+    node = &child;
+    start = dot + 1;
+  }
+  (*node)[key.substr(start)] = value;
+  overridden.insert(key);
+}
+
+void make_absolute(std::string& path) {
+  if (!path.empty()) path = std::filesystem::absolute(path).lexically_normal().string();
+}
+
+void require_pair(const FilePair& p, const std::string& name) {
+  if (p.src.empty() != p.tgt.empty()) {
+    const std::string missing = p.src.empty() ? ".src" : ".tgt";
+    const std::string present = p.src.empty() ? ".tgt" : ".src";
+    throw ConfigError("config key " + name + missing + " is missing (" + name + present + " is set)");
+  }
+}
+
+}  // namespace
+
+bool Range::contains(double v) const {
+  if (std::isnan(v)) return false;
+  if (lo_open ? v <= lo : v < lo) return false;
+  if (hi_open ? v >= hi : v > hi) return false;
+  return true;
+}
+
+std::string Range::describe() const {
+  const bool has_lo = std::isfinite(lo);
+  const bool has_hi = std::isfinite(hi);
+  if (has_lo && has_hi) {
+    return std::string("in ") + (lo_open ? "(" : "[") + fmt_number(lo) + ", " + fmt_number(hi) + (hi_open ? ")" : "]");
+  }
+  if (has_lo) return (lo_open ? "> " : ">= ") + fmt_number(lo);
+  if (has_hi) return (hi_open ? "< " : "<= ") + fmt_number(hi);
+  return "";
+}
+
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+  // Optimal string alignment distance: edits plus adjacent transpositions.
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+        d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      }
+    }
+    return d[a.size()][b.size()];
+  };
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(1, (word.size() + 2) / 4) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t dist = distance(word, c);
+    if (dist < best_d) {
+      best_d = dist;
+      best = c;
+    }
+  }
+  return best;
+}
+
+void Config::validate() const {
+  require_pair(data.train, "data.train");
+  require_pair(data.valid, "data.valid");
+  require_pair(data.test, "data.test");
+  if (!vocab.joint && !vocab.path.empty()) {
+    throw ConfigError("config key vocab.path names a joint vocabulary but vocab.joint is false; "
+                      "set vocab.src_path and vocab.tgt_path instead");
+  }
+  if (vocab.joint && (!vocab.src_path.empty() || !vocab.tgt_path.empty())) {
+    throw ConfigError("config keys vocab.src_path/vocab.tgt_path need vocab.joint = false; "
+                      "use vocab.path for a joint vocabulary");
+  }
+  if (vocab.src_path.empty() != vocab.tgt_path.empty()) {
+    throw ConfigError("config keys vocab.src_path and vocab.tgt_path must be given together");
+  }
+  if (training.batch_tokens < data.max_len + 1) {
+    throw ConfigError("config key training.batch_tokens (" + std::to_string(training.batch_tokens) +
+                      ") must be at least data.max_len + 1 (" + std::to_string(data.max_len + 1) + ")");
+  }
+  if (model.type == "transformer") {
+    const auto& t = model.transformer;
+    if (t.d_model % t.heads != 0) {
+      throw ConfigError("config keys model.transformer.d_model (" + std::to_string(t.d_model) +
+                        ") and model.transformer.heads (" + std::to_string(t.heads) +
+                        "): d_model must be divisible by heads");
+    }
+    if (t.tie_embeddings && !vocab.joint) {
+      throw ConfigError("config key model.transformer.tie_embeddings needs vocab.joint = true; "
+                        "set one of them to false");
+    }
+  }
+}
+
+Config parse_config(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
+  json doc;
+  try {
+    doc = json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line L, column C: ..."
+    std::string what = e.what();
+    const auto pos = what.find("] ");
+    if (pos != std::string::npos) what = what.substr(pos + 2);
+    throw ConfigError(source + ": malformed JSON: " + what);
+  }
+  if (!doc.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
+
+  ReadContext ctx{source, {}};
+  for (const auto& o : overrides) apply_override(doc, o, ctx.overridden);
+
+  Config config;
+  Reader reader(doc, "", ctx);
+  config.visit(reader);
+  reader.reject_unknown();
+  config.validate();
+  return config;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  Config config = parse_config(read_file(path), path, overrides);
+  for (FilePair* p : {&config.data.train, &config.data.valid, &config.data.test}) {
+    make_absolute(p->src);
+    make_absolute(p->tgt);
+  }
+  make_absolute(config.vocab.path);
+  make_absolute(config.vocab.src_path);
+  make_absolute(config.vocab.tgt_path);
+  make_absolute(config.model_dir);
+  return config;
+}
+
+std::string config_to_json(const Config& config) {
+  json out = json::object();
+  Writer writer(out);
+  Config copy = config;  // visit() takes non-const members, as the readers assign them
+  copy.visit(writer);
+  return out.dump(2) + "\n";
+}
+
+void write_config(const Config& config, const std::string& path) { write_file_atomic(path, config_to_json(config)); }
+
+std::string config_reference_markdown() {
+  std::ostringstream out;
+  std::string current;
+  for (const auto& k : schema()) {
+    const auto dot = k.path.find('.');
+    const std::string top = k.path.substr(0, dot);
+    if (dot == std::string::npos && k.type == "section") {
+      out << "\n### `" << top << "`\n\n" << k.doc << "\n\n| key | type | default | meaning |\n|---|---|---|---|\n";
+      current = top;
+      continue;
+    }
+    if (dot == std::string::npos && current != "") {
+      out << "\n### `" << k.path << "`\n\n| key | type | default | meaning |\n|---|---|---|---|\n";
+      current = "";
+    }
+    if (k.type == "section") {
+      out << "| `" << k.path << "` | section | | " << k.doc << " |\n";
+    } else {
+      out << "| `" << k.path << "` | " << k.type << " | " << (k.default_value.empty() ? "" : "`" + k.default_value + "`")
+          << " | " << k.doc << " |\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace nmt

@@ -1,0 +1,357 @@
+#include "nmt/data/corpus.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "nmt/common/error.h"
+#include "nmt/common/fs.h"
+#include "nmt/common/logging.h"
+#include "nmt/common/utf8.h"
+
+namespace nmt::data {
+namespace {
+
+constexpr char kMagic[8] = {'N', 'M', 'T', 'C', 'A', 'C', 'H', 'E'};
+constexpr uint32_t kCacheVersion = 1;
+
+// Fixed-size trailer at the end of a cache file. The records come first, then
+// the index of record offsets, then this footer.
+struct Footer {
+  char magic[8];
+  uint32_t version;
+  uint32_t token_width;  // bytes per token id: 2 or 4
+  uint64_t fingerprint;  // of the inputs, vocabulary and max_len
+  uint64_t num_pairs;
+  uint64_t index_offset;
+  CorpusStats stats;
+  char magic_end[8];
+};
+
+uint64_t fnv1a(uint64_t h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+uint64_t fingerprint(const FilePair& files, const Vocabs& vocabs, int64_t max_len) {
+  uint64_t h = 14695981039346656037ULL;
+  h = fnv1a(h, &kCacheVersion, sizeof kCacheVersion);
+  h = fnv1a(h, &max_len, sizeof max_len);
+  for (const std::string& p : {files.src, files.tgt}) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) throw DataError("cannot read '" + p + "': " + std::strerror(errno));
+    const std::string abs = std::filesystem::absolute(p).string();
+    h = fnv1a(h, abs.data(), abs.size());
+    h = fnv1a(h, &st.st_size, sizeof st.st_size);
+    h = fnv1a(h, &st.st_mtim, sizeof st.st_mtim);
+  }
+  for (const Vocab* v : {&vocabs.src, &vocabs.tgt}) {
+    const std::string bytes = read_file(v->path());
+    h = fnv1a(h, bytes.data(), bytes.size());
+  }
+  return h;
+}
+
+// A file written with plain write(2) calls; errors name the file.
+class RawFile {
+ public:
+  RawFile(std::string path, int flags) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), flags | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail("open");
+  }
+  ~RawFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawFile(const RawFile&) = delete;
+  RawFile& operator=(const RawFile&) = delete;
+
+  void write(const void* data, std::size_t n) {
+    const char* p = static_cast<const char*>(data);
+    while (n > 0) {
+      const ssize_t w = ::write(fd_, p, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        fail("write");
+      }
+      p += w;
+      n -= static_cast<std::size_t>(w);
+      offset_ += static_cast<uint64_t>(w);
+    }
+  }
+  uint64_t offset() const { return offset_; }
+  int fd() const { return fd_; }
+  void sync() {
+    if (::fsync(fd_) != 0) fail("sync");
+  }
+  [[noreturn]] void fail(const char* what) const {
+    throw DataError(std::string("cannot ") + what + " '" + path_ + "': " + std::strerror(errno));
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t offset_ = 0;
+};
+
+// Buffers small writes into large ones.
+class BufferedWriter {
+ public:
+  explicit BufferedWriter(RawFile& file) : file_(file) { buf_.reserve(kSize); }
+  ~BufferedWriter() = default;
+  void write(const void* data, std::size_t n) {
+    const char* p = static_cast<const char*>(data);
+    buf_.insert(buf_.end(), p, p + n);
+    if (buf_.size() >= kSize) flush();
+  }
+  void flush() {
+    file_.write(buf_.data(), buf_.size());
+    buf_.clear();
+  }
+  uint64_t offset() const { return file_.offset() + buf_.size(); }
+
+ private:
+  static constexpr std::size_t kSize = 1 << 20;
+  RawFile& file_;
+  std::vector<char> buf_;
+};
+
+void write_ids(BufferedWriter& out, const std::vector<int32_t>& ids, int width) {
+  for (const int32_t id : ids) {
+    if (width == 2) {
+      const auto v = static_cast<uint16_t>(id);
+      out.write(&v, sizeof v);
+    } else {
+      const auto v = static_cast<uint32_t>(id);
+      out.write(&v, sizeof v);
+    }
+  }
+}
+
+CorpusStats build_cache(const FilePair& files, const Vocabs& vocabs, int64_t max_len, const std::string& path,
+                        uint64_t print) {
+  const int width = std::max(vocabs.src.size(), vocabs.tgt.size()) <= 65536 ? 2 : 4;
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp_index = tmp + ".index";
+  CorpusStats stats;
+  uint64_t num_pairs = 0;
+  try {
+    RawFile data(tmp, O_RDWR | O_CREAT | O_TRUNC);
+    {
+      RawFile index(tmp_index, O_RDWR | O_CREAT | O_TRUNC);
+      BufferedWriter out(data);
+      BufferedWriter index_out(index);
+      ParallelReader reader(files.src, files.tgt);
+      std::string src, tgt;
+      while (reader.next(src, tgt)) {
+        ++stats.lines;
+        const auto s = vocabs.src.encode(src);
+        const auto t = vocabs.tgt.encode(tgt);
+        if (s.empty() || t.empty()) {
+          ++stats.empty;
+          continue;
+        }
+        if (max_len > 0 && (static_cast<int64_t>(s.size()) > max_len || static_cast<int64_t>(t.size()) > max_len)) {
+          ++stats.too_long;
+          continue;
+        }
+        const uint64_t offset = out.offset();
+        index_out.write(&offset, sizeof offset);
+        const uint32_t lens[2] = {static_cast<uint32_t>(s.size()), static_cast<uint32_t>(t.size())};
+        out.write(lens, sizeof lens);
+        write_ids(out, s, width);
+        write_ids(out, t, width);
+        stats.src_tokens += static_cast<int64_t>(s.size());
+        stats.tgt_tokens += static_cast<int64_t>(t.size());
+        ++num_pairs;
+      }
+      if (stats.lines == 0) throw DataError("corpus '" + files.src + "' and '" + files.tgt + "' is empty");
+      // Pad to 8 bytes, then append the index, streamed back from its own file.
+      const uint64_t pad = (8 - out.offset() % 8) % 8;
+      const char zeros[8] = {};
+      out.write(zeros, pad);
+      index_out.flush();
+      const uint64_t index_offset = out.offset();
+      if (::lseek(index.fd(), 0, SEEK_SET) != 0) index.fail("seek");
+      std::vector<char> chunk(1 << 20);
+      for (ssize_t n; (n = ::read(index.fd(), chunk.data(), chunk.size())) != 0;) {
+        if (n < 0) index.fail("read");
+        out.write(chunk.data(), static_cast<std::size_t>(n));
+      }
+      Footer footer{};
+      std::memcpy(footer.magic, kMagic, sizeof kMagic);
+      std::memcpy(footer.magic_end, kMagic, sizeof kMagic);
+      footer.version = kCacheVersion;
+      footer.token_width = static_cast<uint32_t>(width);
+      footer.fingerprint = print;
+      footer.num_pairs = num_pairs;
+      footer.index_offset = index_offset;
+      footer.stats = stats;
+      out.write(&footer, sizeof footer);
+      out.flush();
+    }
+    ::unlink(tmp_index.c_str());
+    data.sync();
+    if (::rename(tmp.c_str(), path.c_str()) != 0) data.fail("rename");
+  } catch (...) {
+    ::unlink(tmp_index.c_str());
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  return stats;
+}
+
+}  // namespace
+
+// ---- LineReader / ParallelReader ----
+
+LineReader::LineReader(const std::string& path) : path_(path) {
+  require_readable_file(path, "file");
+  file_ = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*file_) throw DataError("cannot read '" + path + "': " + std::strerror(errno));
+  in_ = file_.get();
+}
+
+LineReader::LineReader(std::istream& in, std::string name) : path_(std::move(name)), in_(&in) {}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::unique_ptr<LineReader> reader = path == "-" ? std::make_unique<LineReader>(std::cin, "<stdin>")
+                                                   : std::make_unique<LineReader>(path);
+  for (std::string line; reader->next(line);) lines.push_back(std::move(line));
+  return lines;
+}
+
+bool LineReader::next(std::string& line) {
+  if (!std::getline(*in_, line)) {
+    if (in_->bad()) throw DataError("cannot read '" + path_ + "' after line " + std::to_string(line_no_));
+    return false;
+  }
+  ++line_no_;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const std::size_t bad = utf8::find_invalid(line);
+  if (bad != utf8::kValid) {
+    throw DataError(path_ + ":" + std::to_string(line_no_) + ": invalid UTF-8 at byte " + std::to_string(bad + 1));
+  }
+  return true;
+}
+
+ParallelReader::ParallelReader(const std::string& src_path, const std::string& tgt_path)
+    : src_(src_path), tgt_(tgt_path) {}
+
+bool ParallelReader::next(std::string& src, std::string& tgt) {
+  const bool has_src = src_.next(src);
+  const bool has_tgt = tgt_.next(tgt);
+  if (has_src == has_tgt) return has_src;
+  // One file ended early: count the rest of the longer one for the message.
+  LineReader& longer = has_src ? src_ : tgt_;
+  const LineReader& shorter = has_src ? tgt_ : src_;
+  std::string rest;
+  while (longer.next(rest)) {
+  }
+  throw DataError("corpus files have different line counts: '" + src_.path() + "' has " +
+                  std::to_string(src_.line_number()) + " lines, '" + tgt_.path() + "' has " +
+                  std::to_string(tgt_.line_number()) + " (the shorter is '" + shorter.path() + "')");
+}
+
+// ---- EncodedCorpus ----
+
+struct EncodedCorpus::Mapping {
+  const char* data = nullptr;
+  std::size_t size = 0;
+  ~Mapping() {
+    if (data != nullptr) ::munmap(const_cast<char*>(data), size);
+  }
+};
+
+EncodedCorpus EncodedCorpus::open(const FilePair& files, const Vocabs& vocabs, int64_t max_len,
+                                  const std::string& cache_path) {
+  const uint64_t print = fingerprint(files, vocabs, max_len);
+  ensure_dir(std::filesystem::path(cache_path).parent_path().string());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int fd = ::open(cache_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      struct stat st {};
+      const bool sized = ::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) >= sizeof(Footer);
+      void* addr = sized ? ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0)
+                         : MAP_FAILED;
+      ::close(fd);
+      if (addr != MAP_FAILED) {
+        auto map = std::make_shared<Mapping>();
+        map->data = static_cast<const char*>(addr);
+        map->size = static_cast<std::size_t>(st.st_size);
+        Footer f{};
+        std::memcpy(&f, map->data + map->size - sizeof f, sizeof f);
+        const bool valid = std::memcmp(f.magic, kMagic, 8) == 0 && std::memcmp(f.magic_end, kMagic, 8) == 0 &&
+                           f.version == kCacheVersion && f.fingerprint == print &&
+                           (f.token_width == 2 || f.token_width == 4) && f.index_offset % 8 == 0 &&
+                           f.index_offset + f.num_pairs * 8 + sizeof f == map->size;
+        if (valid) {
+          EncodedCorpus c;
+          c.map_ = map;
+          c.index_ = reinterpret_cast<const uint64_t*>(map->data + f.index_offset);
+          c.num_pairs_ = static_cast<int64_t>(f.num_pairs);
+          c.token_width_ = static_cast<int>(f.token_width);
+          c.stats_ = f.stats;
+          if (attempt == 0) NMT_INFO("data", "using cache {}", cache_path);
+          NMT_INFO("data", "{}: {} pairs read, {} kept; {} with an empty side and {} longer than {} pieces dropped",
+                   files.src, c.stats_.lines, c.num_pairs_, c.stats_.empty, c.stats_.too_long, max_len);
+          if (c.num_pairs_ == 0) {
+            throw DataError("corpus '" + files.src + "' has no usable pairs after filtering (data.max_len = " +
+                            std::to_string(max_len) + ")");
+          }
+          return c;
+        }
+      }
+    }
+    if (attempt == 0) {
+      NMT_INFO("data", "encoding {} and {} into {}", files.src, files.tgt, cache_path);
+      build_cache(files, vocabs, max_len, cache_path, print);
+    }
+  }
+  throw DataError("cache '" + cache_path + "' is unreadable after rebuilding it");
+}
+
+int32_t EncodedCorpus::src_len(int64_t i) const {
+  uint32_t len;
+  std::memcpy(&len, map_->data + index_[i], sizeof len);
+  return static_cast<int32_t>(len);
+}
+
+int32_t EncodedCorpus::tgt_len(int64_t i) const {
+  uint32_t len;
+  std::memcpy(&len, map_->data + index_[i] + 4, sizeof len);
+  return static_cast<int32_t>(len);
+}
+
+void EncodedCorpus::read(uint64_t offset, int32_t len, std::vector<int32_t>& out) const {
+  const char* p = map_->data + offset;
+  for (int32_t k = 0; k < len; ++k) {
+    if (token_width_ == 2) {
+      uint16_t v;
+      std::memcpy(&v, p + 2 * k, 2);
+      out.push_back(v);
+    } else {
+      uint32_t v;
+      std::memcpy(&v, p + 4 * k, 4);
+      out.push_back(static_cast<int32_t>(v));
+    }
+  }
+}
+
+void EncodedCorpus::src(int64_t i, std::vector<int32_t>& out) const { read(index_[i] + 8, src_len(i), out); }
+
+void EncodedCorpus::tgt(int64_t i, std::vector<int32_t>& out) const {
+  read(index_[i] + 8 + static_cast<uint64_t>(src_len(i)) * token_width_, tgt_len(i), out);
+}
+
+}  // namespace nmt::data

@@ -1,0 +1,244 @@
+#include "nmt/data/vocab.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <exception>
+#include <filesystem>
+#include <mutex>
+
+#include "nmt/common/error.h"
+#include "nmt/common/fs.h"
+#include "nmt/common/logging.h"
+#include "nmt/data/corpus.h"
+#include "spm/spm_api.h"
+
+namespace nmt::data {
+namespace {
+
+// SentencePiece, reached through libnmt_spm.so (see spm_api.h for why).
+struct SpmLibrary {
+  nmt_spm_load_fn load = nullptr;
+  nmt_spm_free_fn free = nullptr;
+  nmt_spm_size_fn size = nullptr;
+  nmt_spm_specials_fn specials = nullptr;
+  nmt_spm_encode_fn encode = nullptr;
+  nmt_spm_pieces_fn pieces = nullptr;
+  nmt_spm_decode_fn decode = nullptr;
+  nmt_spm_train_fn train = nullptr;
+};
+
+std::vector<std::string> shim_candidates() {
+  std::vector<std::string> out;
+  if (const char* env = std::getenv("NMT_SPM_LIBRARY")) out.emplace_back(env);
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto dir = exe.parent_path();
+    for (const auto& p : {dir, dir.parent_path(), dir.parent_path() / "lib"}) {
+      out.push_back((p / "libnmt_spm.so").string());
+    }
+  }
+  out.emplace_back(NMT_SPM_SHIM);
+  return out;
+}
+
+const SpmLibrary& spm() {
+  static const SpmLibrary lib = [] {
+    std::string tried;
+    for (const auto& path : shim_candidates()) {
+      if (!std::filesystem::exists(path)) continue;
+      void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      if (h == nullptr) {
+        tried += std::string(tried.empty() ? "" : "; ") + ::dlerror();
+        continue;
+      }
+      SpmLibrary l;
+      auto sym = [&](auto& fn, const char* name) {
+        fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
+        if (fn == nullptr) throw std::runtime_error(path + " lacks " + name);
+      };
+      sym(l.load, "nmt_spm_load");
+      sym(l.free, "nmt_spm_free");
+      sym(l.size, "nmt_spm_size");
+      sym(l.specials, "nmt_spm_specials");
+      sym(l.encode, "nmt_spm_encode");
+      sym(l.pieces, "nmt_spm_pieces");
+      sym(l.decode, "nmt_spm_decode");
+      sym(l.train, "nmt_spm_train");
+      return l;
+    }
+    throw std::runtime_error("cannot load libnmt_spm.so (SentencePiece)" + (tried.empty() ? "" : ": " + tried) +
+                             "; set NMT_SPM_LIBRARY to its path");
+  }();
+  return lib;
+}
+
+void append_to_string(void* ctx, const char* data, std::size_t len) {
+  static_cast<std::string*>(ctx)->append(data, len);
+}
+
+void push_piece(void* ctx, const char* data, std::size_t len) {
+  static_cast<std::vector<std::string>*>(ctx)->emplace_back(data, len);
+}
+
+void assign_ids(void* ctx, const int* ids, std::size_t n) {
+  static_cast<std::vector<int32_t>*>(ctx)->assign(ids, ids + n);
+}
+
+// Training sentences: the non-empty lines of several files, validated as they are read.
+// An exception cannot cross the C boundary, so it is parked and rethrown afterwards.
+struct LineSource {
+  std::vector<std::string> paths;
+  std::size_t next_file = 0;
+  std::unique_ptr<LineReader> reader;
+  std::string line;
+  std::exception_ptr error;
+
+  static int next(void* ctx, const char** data, std::size_t* len) {
+    auto* self = static_cast<LineSource*>(ctx);
+    try {
+      while (true) {
+        if (self->reader && self->reader->next(self->line)) {
+          if (self->line.empty()) continue;
+          *data = self->line.data();
+          *len = self->line.size();
+          return 1;
+        }
+        if (self->next_file == self->paths.size()) return 0;
+        self->reader = std::make_unique<LineReader>(self->paths[self->next_file++]);
+      }
+    } catch (...) {
+      self->error = std::current_exception();
+      return 0;
+    }
+  }
+};
+
+}  // namespace
+
+Vocab Vocab::load(const std::string& path) {
+  require_readable_file(path, "vocabulary");
+  const SpmLibrary& lib = spm();
+  std::string error;
+  nmt_spm* raw = lib.load(path.c_str(), append_to_string, &error);
+  if (raw == nullptr) throw DataError("vocabulary '" + path + "' is not a SentencePiece model: " + error);
+  Vocab v;
+  v.sp_ = std::shared_ptr<const nmt_spm>(raw, [free = lib.free](const nmt_spm* p) { free(const_cast<nmt_spm*>(p)); });
+  v.path_ = path;
+  int ids[4];
+  lib.specials(raw, ids);
+  if (ids[0] != kPad || ids[1] != kUnk || ids[2] != kBos || ids[3] != kEos) {
+    throw DataError("vocabulary '" + path + "' must use pad=0 unk=1 bos=2 eos=3, has pad=" + std::to_string(ids[0]) +
+                    " unk=" + std::to_string(ids[1]) + " bos=" + std::to_string(ids[2]) +
+                    " eos=" + std::to_string(ids[3]));
+  }
+  return v;
+}
+
+std::vector<int32_t> Vocab::encode(std::string_view text) const {
+  std::vector<int32_t> ids;
+  spm().encode(sp_.get(), text.data(), text.size(), assign_ids, &ids);
+  return ids;
+}
+
+std::string Vocab::decode(const std::vector<int32_t>& ids) const {
+  std::vector<int> kept;
+  kept.reserve(ids.size());
+  for (const int32_t id : ids) {
+    if (id > kEos && id < size()) kept.push_back(id);
+  }
+  std::string out;
+  spm().decode(sp_.get(), kept.data(), kept.size(), append_to_string, &out);
+  return out;
+}
+
+std::vector<std::string> Vocab::pieces(std::string_view text) const {
+  std::vector<std::string> out;
+  spm().pieces(sp_.get(), text.data(), text.size(), push_piece, &out);
+  return out;
+}
+
+int64_t Vocab::size() const { return spm().size(sp_.get()); }
+
+std::vector<std::string> vocab_paths(const std::string& model_dir, bool joint) {
+  const std::filesystem::path dir(model_dir);
+  if (joint) return {(dir / "spm.model").string()};
+  return {(dir / "src.model").string(), (dir / "tgt.model").string()};
+}
+
+void train_vocab(const std::vector<std::string>& inputs, const VocabConfig& config, const std::string& model_path,
+                 int threads) {
+  for (const auto& p : inputs) require_readable_file(p, "corpus file");
+  const std::vector<std::pair<std::string, std::string>> args = {
+      {"model_type", config.model_type},
+      {"vocab_size", std::to_string(config.size)},
+      {"character_coverage", std::to_string(config.character_coverage)},
+      {"input_sentence_size", std::to_string(config.max_sentences)},
+      {"shuffle_input_sentence", "true"},
+      {"pad_id", std::to_string(kPad)},
+      {"unk_id", std::to_string(kUnk)},
+      {"bos_id", std::to_string(kBos)},
+      {"eos_id", std::to_string(kEos)},
+      {"num_threads", std::to_string(std::max(1, threads))},
+      {"minloglevel", "1"},
+  };
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : args) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  LineSource source{inputs, 0, nullptr, {}, nullptr};
+  std::string model, error;
+  const int ok = spm().train(keys.data(), values.data(), keys.size(), LineSource::next, &source, /*seed=*/1,
+                             append_to_string, &model, append_to_string, &error);
+  if (source.error) std::rethrow_exception(source.error);
+  if (!ok) {
+    if (error.find("Vocabulary size") != std::string::npos || error.find("vocab_size") != std::string::npos) {
+      throw ConfigError("config key vocab.size (" + std::to_string(config.size) + ") does not fit this corpus: " +
+                        error);
+    }
+    throw DataError("training the vocabulary on '" + inputs.front() + "' failed: " + error);
+  }
+  write_file_atomic(model_path, model);
+}
+
+Vocabs prepare_vocabs(const Config& config, int threads) {
+  const auto& vc = config.vocab;
+  const auto paths = vocab_paths(config.model_dir, vc.joint);
+  ensure_dir(config.model_dir);
+  const std::vector<std::string> given =
+      vc.joint ? std::vector<std::string>{vc.path} : std::vector<std::string>{vc.src_path, vc.tgt_path};
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (!given[i].empty()) {
+      if (std::filesystem::absolute(given[i]) != std::filesystem::absolute(paths[i])) {
+        require_readable_file(given[i], "vocabulary");
+        write_file_atomic(paths[i], read_file(given[i]));
+      }
+      continue;
+    }
+    if (std::filesystem::exists(paths[i])) {
+      NMT_INFO("vocab", "using {}", paths[i]);
+      continue;
+    }
+    if (config.data.train.empty()) {
+      throw ConfigError("config key data.train is needed to build the vocabulary (or set vocab.path)");
+    }
+    std::vector<std::string> inputs;
+    if (vc.joint || i == 0) inputs.push_back(config.data.train.src);
+    if (vc.joint || i == 1) inputs.push_back(config.data.train.tgt);
+    NMT_INFO("vocab", "training a {} {} SentencePiece model of size {} on {}{}",
+             vc.joint ? "joint" : (i ? "target" : "source"), vc.model_type, vc.size, inputs[0],
+             inputs.size() > 1 ? " and " + inputs[1] : "");
+    train_vocab(inputs, vc, paths[i], threads);
+    NMT_INFO("vocab", "wrote {}", paths[i]);
+  }
+  return load_vocabs(config.model_dir, vc.joint);
+}
+
+Vocabs load_vocabs(const std::string& model_dir, bool joint) {
+  const auto paths = vocab_paths(model_dir, joint);
+  return Vocabs{Vocab::load(paths[0]), Vocab::load(paths.back()), joint};
+}
+
+}  // namespace nmt::data

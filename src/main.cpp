@@ -1,0 +1,63 @@
+// nmt: parses the command line, runs one verb, and maps errors to exit codes:
+// 0 success, 2 bad usage/config/input (one line naming the file or key), 1 runtime failure.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <c10/util/Exception.h>
+
+#include "cli/verbs.h"
+#include "nmt/common/error.h"
+#include "nmt/common/logging.h"
+#include "nmt/common/threads.h"
+
+namespace {
+
+// One line: errors from libraries may span several.
+std::string one_line(std::string s) {
+  const auto nl = s.find('\n');
+  if (nl != std::string::npos) s.erase(nl);
+  return s;
+}
+
+int fail(int code, const std::string& message) {
+  std::cerr << "nmt: error: " << one_line(message) << "\n";
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  nmt::set_threads(0);  // every core unless a verb says otherwise; --version reports it
+  CLI::App app{"nmt: neural machine translation (RNNsearch, Transformer) on LibTorch"};
+  app.name("nmt");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", [] { return "nmt " NMT_VERSION "\n" + nmt::runtime_summary(); });
+  int verbose = 0;
+  bool quiet = false;
+  app.add_flag("-v,--verbose", verbose, "More log lines on stderr (-vv: debug)");
+  app.add_flag("-q,--quiet", quiet, "Only warnings and errors on stderr");
+
+  const std::vector<nmt::cli::Verb> verbs = {nmt::cli::setup_eval(app), nmt::cli::setup_prepare(app),
+                                             nmt::cli::setup_config(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    return fail(nmt::kExitUsage, std::string(e.what()) + " (see nmt --help)");
+  }
+
+  try {
+    nmt::log::init(quiet ? 0 : 1 + verbose);
+    for (const auto& [sub, run] : verbs) {
+      if (sub->parsed()) run();
+    }
+    return nmt::kExitOk;
+  } catch (const nmt::NmtError& e) {
+    return fail(nmt::kExitUsage, e.what());
+  } catch (const c10::Error& e) {
+    return fail(nmt::kExitRuntime, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return fail(nmt::kExitRuntime, e.what());
+  }
+}
