@@ -1,5 +1,6 @@
 // nmt: parses the command line, runs one verb, and maps errors to exit codes:
 // 0 success, 2 bad usage/config/input (one line naming the file or key), 1 runtime failure.
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -7,6 +8,7 @@
 #include <c10/util/Exception.h>
 
 #include "cli/verbs.h"
+#include "nmt/common/config.h"
 #include "nmt/common/error.h"
 #include "nmt/common/logging.h"
 #include "nmt/common/threads.h"
@@ -40,6 +42,19 @@ int main(int argc, char** argv) {
 
   const std::vector<nmt::cli::Verb> verbs = {nmt::cli::setup_eval(app), nmt::cli::setup_prepare(app),
                                              nmt::cli::setup_config(app)};
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string verb = argv[1];
+    std::vector<std::string> names;
+    for (const auto& [sub, run] : verbs) {
+      names.push_back(sub->get_name());
+      for (const auto& alias : sub->get_aliases()) names.push_back(alias);
+    }
+    if (std::find(names.begin(), names.end(), verb) == names.end()) {
+      const std::string close = nmt::closest_match(verb, names);
+      return fail(nmt::kExitUsage, "unknown verb '" + verb + "'" +
+                                       (close.empty() ? "" : " (did you mean '" + close + "'?)") + "; see nmt --help");
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

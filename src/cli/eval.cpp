@@ -1,4 +1,6 @@
 // nmt eval: corpus BLEU and chrF of hypotheses against references, as sacreBLEU.
+#include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -10,6 +12,7 @@
 #include "nmt/data/corpus.h"
 #include "nmt/eval/bleu.h"
 #include "nmt/eval/chrf.h"
+#include "nmt/eval/tokenize.h"
 
 namespace nmt::cli {
 namespace {
@@ -25,10 +28,30 @@ struct EvalOptions {
 };
 
 double rounded(double v, int width) {
-  std::ostringstream s;
-  s.precision(width);
-  s << std::fixed << v;
-  return std::stod(s.str());
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", width, v);
+  return std::stod(buf);
+}
+
+// Every line of `path` ("-": stdin) with trailing whitespace removed, as sacreBLEU reads them.
+std::vector<std::string> read_segments(const std::string& path) {
+  std::vector<std::string> lines = data::read_lines(path);
+  for (auto& l : lines) l.resize(eval::rstrip(l).size());
+  return lines;
+}
+
+// sacreBLEU's JSON for one metric: name, score, signature, verbose part, then
+// every signature field as a string.
+nlohmann::ordered_json to_json(const std::string& name, double score, const std::string& signature,
+                               const std::string& verbose, int width) {
+  nlohmann::ordered_json j = {{"name", name}, {"score", rounded(score, width)}, {"signature", signature}};
+  if (!verbose.empty()) j["verbose_score"] = verbose;
+  std::stringstream fields(signature);
+  for (std::string field; std::getline(fields, field, '|');) {
+    const auto colon = field.find(':');
+    j[field.substr(0, colon)] = field.substr(colon + 1);
+  }
+  return j;
 }
 
 void run_eval(const EvalOptions& opt) {
@@ -45,10 +68,10 @@ void run_eval(const EvalOptions& opt) {
   }
   const eval::Tokenizer tokenizer = eval::parse_tokenizer(opt.tokenize);
 
-  const std::vector<std::string> hyps = data::read_lines(opt.hyp);
+  const std::vector<std::string> hyps = read_segments(opt.hyp);
   std::vector<std::vector<std::string>> refs;
   for (const auto& path : opt.refs) {
-    refs.push_back(data::read_lines(path));
+    refs.push_back(read_segments(path));
     if (refs.back().size() != hyps.size()) {
       throw DataError("hypotheses '" + (opt.hyp == "-" ? std::string("<stdin>") : opt.hyp) + "' have " +
                       std::to_string(hyps.size()) + " lines but reference '" + path + "' has " +
@@ -56,35 +79,36 @@ void run_eval(const EvalOptions& opt) {
     }
   }
 
+  std::vector<std::string> lines;
+  std::vector<nlohmann::ordered_json> objects;
   if (want_bleu) {
     const auto s = eval::corpus_bleu(hyps, refs, {tokenizer, opt.lowercase});
-    if (opt.json) {
-      nlohmann::ordered_json j = {{"name", "BLEU"},
-                                  {"score", rounded(s.score, opt.width)},
-                                  {"signature", s.signature()},
-                                  {"verbose_score", s.verbose()},
-                                  {"precisions", s.precisions},
-                                  {"bp", s.bp},
-                                  {"ratio", s.ratio},
-                                  {"hyp_len", s.hyp_len},
-                                  {"ref_len", s.ref_len}};
-      std::cout << j.dump() << "\n";
-    } else {
-      std::cout << s.format(opt.width) << "\n";
-    }
+    lines.push_back(s.format(opt.width));
+    objects.push_back(to_json("BLEU", s.score, s.signature(), s.verbose(), opt.width));
   }
   if (want_chrf) {
     eval::ChrfOptions co;
     co.lowercase = opt.lowercase;
     const auto s = eval::corpus_chrf(hyps, refs, co);
-    if (opt.json) {
-      nlohmann::ordered_json j = {
-          {"name", "chrF2"}, {"score", rounded(s.score, opt.width)}, {"signature", s.signature()}};
-      std::cout << j.dump() << "\n";
-    } else {
-      std::cout << s.format(opt.width) << "\n";
-    }
+    lines.push_back(s.format(opt.width));
+    objects.push_back(to_json("chrF2", s.score, s.signature(), "", opt.width));
   }
+
+  if (opt.json) {
+    // As sacreBLEU: one object, or an array of them.
+    if (objects.size() == 1) {
+      std::cout << objects[0].dump(1) << "\n";
+    } else {
+      std::cout << "[\n";
+      for (std::size_t i = 0; i < objects.size(); ++i) std::cout << objects[i].dump(1) << (i + 1 < objects.size() ? ",\n" : "\n");
+      std::cout << "]\n";
+    }
+    return;
+  }
+  // As sacreBLEU: several lines are right-aligned on their '='.
+  std::size_t width = 0;
+  for (const auto& l : lines) width = std::max(width, l.find(" = "));
+  for (const auto& l : lines) std::cout << std::string(width - l.find(" = "), ' ') << l << "\n";
 }
 
 }  // namespace
@@ -97,7 +121,7 @@ Verb setup_eval(CLI::App& app) {
   sub->add_option("-m,--metrics", opt->metrics, "Comma-separated metrics: bleu, chrf")->capture_default_str();
   sub->add_option("-t,--tokenize", opt->tokenize, "BLEU tokenizer: 13a, intl, char, none")->capture_default_str();
   sub->add_flag("-l,--lowercase", opt->lowercase, "Case-insensitive scores");
-  sub->add_flag("--json", opt->json, "One JSON object per metric");
+  sub->add_flag("--json", opt->json, "JSON as sacreBLEU writes it: one object, or an array of them");
   sub->add_option("-w,--width", opt->width, "Decimals of the printed scores")->capture_default_str()->check(
       CLI::Range(0, 10));
   return {sub, [opt] { run_eval(*opt); }};

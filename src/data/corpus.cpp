@@ -263,6 +263,14 @@ bool ParallelReader::next(std::string& src, std::string& tgt) {
                   std::to_string(tgt_.line_number()) + " (the shorter is '" + shorter.path() + "')");
 }
 
+void check_parallel(const FilePair& files) {
+  ParallelReader reader(files.src, files.tgt);
+  std::string src, tgt;
+  int64_t n = 0;
+  while (reader.next(src, tgt)) ++n;
+  if (n == 0) throw DataError("corpus '" + files.src + "' and '" + files.tgt + "' is empty");
+}
+
 // ---- EncodedCorpus ----
 
 struct EncodedCorpus::Mapping {

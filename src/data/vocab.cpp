@@ -194,6 +194,9 @@ void train_vocab(const std::vector<std::string>& inputs, const VocabConfig& conf
                              append_to_string, &model, append_to_string, &error);
   if (source.error) std::rethrow_exception(source.error);
   if (!ok) {
+    // "Internal: ./src/trainer_interface.cc(580) [(condition)] message": keep the message.
+    const auto bracket = error.find(")] ");
+    if (bracket != std::string::npos) error = error.substr(bracket + 3);
     if (error.find("Vocabulary size") != std::string::npos || error.find("vocab_size") != std::string::npos) {
       throw ConfigError("config key vocab.size (" + std::to_string(config.size) + ") does not fit this corpus: " +
                         error);
@@ -224,6 +227,7 @@ Vocabs prepare_vocabs(const Config& config, int threads) {
     if (config.data.train.empty()) {
       throw ConfigError("config key data.train is needed to build the vocabulary (or set vocab.path)");
     }
+    if (i == 0) check_parallel(config.data.train);
     std::vector<std::string> inputs;
     if (vc.joint || i == 0) inputs.push_back(config.data.train.src);
     if (vc.joint || i == 1) inputs.push_back(config.data.train.tgt);

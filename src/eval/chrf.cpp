@@ -74,7 +74,8 @@ std::vector<int64_t> match_stats(const NGramCounts& hyp, const NGramCounts& ref)
       while (r != ref[n].end() && r->key < h.key) ++r;
       if (r != ref[n].end() && r->key == h.key) match += std::min(h.count, r->count);
     }
-    stats.insert(stats.end(), {h_total, r_total, match});
+    // As sacreBLEU: hypothesis n-grams do not count when the reference has none of this order.
+    stats.insert(stats.end(), {ref[n].empty() ? 0 : h_total, r_total, match});
   }
   return stats;
 }

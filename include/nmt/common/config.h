@@ -66,7 +66,7 @@ struct DataConfig {
             "Training pairs with more subword pieces than this on either side are filtered out.",
             Range::closed(1, 65000));
     v.field("cache", cache,
-            "Keep a binarized copy of the encoded corpus in `model_dir/cache/` so later runs skip encoding.");
+            "Reuse the encoded corpus kept in `model_dir/cache/` when its inputs are unchanged; false re-encodes every run.");
   }
 };
 

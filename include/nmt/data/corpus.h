@@ -45,6 +45,10 @@ class ParallelReader {
   LineReader tgt_;
 };
 
+/// Reads both files through once: equal line counts, valid UTF-8, not empty.
+/// Cheap next to training, and it stops bad data before any work is done.
+void check_parallel(const FilePair& files);
+
 /// Every line of a file (or of `in` when path is "-"), validated as LineReader does.
 std::vector<std::string> read_lines(const std::string& path);
 

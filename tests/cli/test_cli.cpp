@@ -1,0 +1,158 @@
+// End-to-end checks of the nmt binary: exit codes, stdout/stderr discipline and
+// one-line errors that name the file, line or key.
+#include <gtest/gtest.h>
+
+#include "../test_util.h"
+
+namespace nmt {
+namespace {
+
+using test::run_nmt;
+
+// Exactly one line on stderr, starting "nmt: error: " and containing `needle`.
+void expect_error(const test::RunResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.code, code) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(test::count_lines(r.err), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("nmt: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+TEST(Cli, VersionReportsTorchBlasAndThreads) {
+  const auto r = run_nmt("--version");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("nmt " NMT_VERSION), std::string::npos);
+  EXPECT_NE(r.out.find("LibTorch"), std::string::npos);
+  EXPECT_NE(r.out.find("BLAS:"), std::string::npos);
+  EXPECT_NE(r.out.find("threads:"), std::string::npos);
+}
+
+TEST(Cli, HelpOnEveryVerb) {
+  for (const std::string verb : {"", "eval", "prepare", "vocab", "config"}) {
+    const auto r = run_nmt(verb + " --help");
+    EXPECT_EQ(r.code, 0) << verb;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
+  }
+}
+
+TEST(Cli, BadUsageExitsTwo) {
+  expect_error(run_nmt(""), 2, "subcommand");
+  expect_error(run_nmt("frobnicate"), 2, "unknown verb 'frobnicate'");
+  expect_error(run_nmt("evl -r x"), 2, "unknown verb 'evl' (did you mean 'eval'?)");
+  expect_error(run_nmt("eval --hyp x"), 2, "--ref is required");
+  expect_error(run_nmt("eval -r x --metrics bleu,ter"), 2, "unknown metric 'ter'");
+}
+
+TEST(Cli, EvalScoresStdinAndFiles) {
+  test::TempDir d;
+  test::write_file(d / "ref", "The cat is on the mat.\n");
+  test::write_file(d / "hyp", "The cat sat on the mat.\n");
+  const auto a = run_nmt("eval -r " + (d / "ref"), "The cat sat on the mat.\n");
+  const auto b = run_nmt("eval -r " + (d / "ref") + " --hyp " + (d / "hyp"));
+  EXPECT_EQ(a.code, 0);
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(a.out,
+            "  BLEU|nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:nmt-" NMT_VERSION
+            " = 48.89 85.7/66.7/40.0/25.0 (BP = 1.000 ratio = 1.000 hyp_len = 7 ref_len = 7)\n"
+            "chrF2|nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:nmt-" NMT_VERSION " = 67.17\n");
+  EXPECT_EQ(a.err, "");  // nothing but results, and no log noise for a clean run
+
+  const auto j = run_nmt("eval -r " + (d / "ref") + " -m bleu --json", "The cat sat on the mat.\n");
+  EXPECT_EQ(j.code, 0);
+  EXPECT_NE(j.out.find("\"name\": \"BLEU\""), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"score\": 48.89"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"tok\": \"13a\""), std::string::npos) << j.out;
+}
+
+TEST(Cli, EvalMultipleReferencesAndOptions) {
+  test::TempDir d;
+  test::write_file(d / "r1", "the cat sat on the mat\na dog is there\n");
+  test::write_file(d / "r2", "there is a cat on the mat\nthere is a dog here\n");
+  const auto r = run_nmt("eval -r " + (d / "r1") + " -r " + (d / "r2") + " -m bleu -w 4",
+                         "the cat is on the mat\nthere is a dog\n");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("nrefs:2"), std::string::npos);
+  EXPECT_NE(r.out.find(" = 55.3341 "), std::string::npos) << r.out;
+  const auto lc = run_nmt("eval -r " + (d / "r1") + " -m bleu --lowercase -t intl", "X\nY\n");
+  EXPECT_NE(lc.out.find("case:lc"), std::string::npos);
+  EXPECT_NE(lc.out.find("tok:intl"), std::string::npos);
+}
+
+TEST(Cli, EvalBadInput) {
+  test::TempDir d;
+  test::write_file(d / "ref", "one\ntwo\n");
+  test::write_file(d / "bad", "one\nt\xC3\x28o\n");
+  expect_error(run_nmt("eval -r " + (d / "ref"), "one\n"), 2,
+               "hypotheses '<stdin>' have 1 lines but reference '" + (d / "ref") + "' has 2");
+  expect_error(run_nmt("eval -r " + (d / "missing")), 2, "file '" + (d / "missing") + "' does not exist");
+  expect_error(run_nmt("eval -r " + d.str()), 2, "is a directory");
+  expect_error(run_nmt("eval -r " + (d / "bad"), "one\ntwo\n"), 2, (d / "bad") + ":2: invalid UTF-8");
+  expect_error(run_nmt("eval -r " + (d / "ref") + " -t 14a", "a\nb\n"), 2, "--tokenize");
+}
+
+// A config whose corpus and model_dir live in `d`.
+std::string write_config(const test::TempDir& d, const std::string& extra = "") {
+  test::write_file(d / "c.json", R"({
+    "data": {"train": {"src": ")" + (d / "train.en") + R"(", "tgt": ")" + (d / "train.fr") + R"("}},
+    "vocab": {"size": 120},
+    "model_dir": ")" + (d / "model") + "\"" + extra + "}");
+  return d / "c.json";
+}
+
+TEST(Cli, PrepareBuildsVocabularyCacheAndResolvedConfig) {
+  test::TempDir d;
+  std::filesystem::copy_file(test::toy("valid.en"), d / "train.en");
+  std::filesystem::copy_file(test::toy("valid.fr"), d / "train.fr");
+  const auto r = run_nmt("prepare --config " + write_config(d));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");  // logs go to stderr only
+  EXPECT_NE(r.err.find("[vocab]"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(d / "model/spm.model"));
+  EXPECT_TRUE(std::filesystem::exists(d / "model/cache/train.bin"));
+  const std::string resolved = test::slurp(d / "model/config.json");
+  EXPECT_NE(resolved.find("\"size\": 120"), std::string::npos);
+  EXPECT_NE(resolved.find("\"beam\": 5"), std::string::npos);  // defaults are written out
+  // The alias and a second run reuse everything.
+  const auto again = run_nmt("vocab --config " + (d / "c.json"));
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.err.find("using cache"), std::string::npos);
+}
+
+TEST(Cli, PrepareBadInput) {
+  test::TempDir d;
+  test::write_file(d / "train.en", "a\nb\nc\n");
+  test::write_file(d / "train.fr", "a\nb\n");
+  expect_error(run_nmt("prepare --config " + write_config(d)), 2, "different line counts: '" + (d / "train.en") +
+                                                                       "' has 3 lines, '" + (d / "train.fr") +
+                                                                       "' has 2");
+  test::write_file(d / "train.fr", "a\n\xFF\nc\n");
+  expect_error(run_nmt("prepare --config " + write_config(d)), 2, (d / "train.fr") + ":2: invalid UTF-8");
+  test::write_file(d / "train.en", "");
+  test::write_file(d / "train.fr", "");
+  expect_error(run_nmt("prepare --config " + write_config(d)), 2, "is empty");
+  expect_error(run_nmt("prepare --config " + (d / "none.json")), 2, "file '" + (d / "none.json") + "' does not exist");
+  expect_error(run_nmt("prepare --config " + d.str()), 2, "is a directory");
+  expect_error(run_nmt("prepare --config " + write_config(d, ", \"trainig\": {}")), 2,
+               "unknown key 'trainig' (did you mean 'training'?)");
+  test::write_file(d / "bad.json", "{\n  \"vocab\": {\"size\": 10,}\n}\n");
+  expect_error(run_nmt("prepare --config " + (d / "bad.json")), 2, "line 2, column");
+  expect_error(run_nmt("prepare --config " + write_config(d) + " --set vocab.size=abc"), 2,
+               "--set vocab.size: expected an integer");
+  // A model_dir that cannot be created (its parent is a file).
+  test::write_file(d / "train.en", "a\n");
+  test::write_file(d / "train.fr", "a\n");
+  expect_error(run_nmt("prepare --config " + write_config(d) + " --set model_dir=" + (d / "train.en") + "/sub"), 2,
+               "cannot create directory '" + (d / "train.en") + "/sub'");
+}
+
+TEST(Cli, ConfigVerbPrintsResolvedConfig) {
+  test::TempDir d;
+  const auto r = run_nmt("config --config " + write_config(d) + " --set training.lr=0.01");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"lr\": 0.01"), std::string::npos) << r.out;
+  const auto ref = run_nmt("config --reference");
+  EXPECT_NE(ref.out.find("| `training.lr` |"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nmt

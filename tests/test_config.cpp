@@ -1,0 +1,156 @@
+#include <gtest/gtest.h>
+
+#include "nmt/common/config.h"
+#include "nmt/common/error.h"
+#include "test_util.h"
+
+namespace nmt {
+namespace {
+
+std::string error_of(const std::string& json, const std::vector<std::string>& overrides = {}) {
+  try {
+    parse_config(json, "c.json", overrides);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Config, DefaultsWhenKeysAreAbsent) {
+  const Config c = parse_config("{}", "c.json");
+  EXPECT_EQ(c.vocab.size, 8000);
+  EXPECT_EQ(c.model.type, "rnnsearch");
+  EXPECT_EQ(c.model.rnnsearch.decoder_hidden, 512);
+  EXPECT_EQ(c.training.seed, 1);
+  EXPECT_DOUBLE_EQ(c.decoding.alpha, 0.6);
+}
+
+TEST(Config, ReadsNestedValuesAndAllowsComments) {
+  const Config c = parse_config(R"({
+    // a comment
+    "data": {"train": {"src": "a.en", "tgt": "a.fr"}, "max_len": 50},
+    /* another */
+    "training": {"lr": 0.001, "early_stopping": {"metric": "loss", "patience": 3}},
+    "model_dir": "m"
+  })", "c.json");
+  EXPECT_EQ(c.data.train.src, "a.en");
+  EXPECT_EQ(c.data.max_len, 50);
+  EXPECT_DOUBLE_EQ(c.training.lr, 0.001);
+  EXPECT_EQ(c.training.early_stopping.metric, "loss");
+  EXPECT_EQ(c.training.early_stopping.patience, 3);
+  EXPECT_EQ(c.model_dir, "m");
+}
+
+TEST(Config, UnknownKeyGivesPathAndSuggestion) {
+  EXPECT_EQ(error_of(R"({"training": {"lrr": 0.1}})"),
+            "c.json: unknown key 'training.lrr' (did you mean 'training.lr'?)");
+  EXPECT_EQ(error_of(R"({"data": {"train": {"scr": "x"}}})"),
+            "c.json: unknown key 'data.train.scr' (did you mean 'data.train.src'?)");
+  EXPECT_EQ(error_of(R"({"trainig": {}})"), "c.json: unknown key 'trainig' (did you mean 'training'?)");
+  // A key of another section is pointed at its home.
+  EXPECT_EQ(error_of(R"({"data": {"dropout": 0.1}})"),
+            "c.json: unknown key 'data.dropout' (did you mean 'training.dropout'?)");
+  EXPECT_EQ(error_of(R"({"zzzzzz": 1})"), "c.json: unknown key 'zzzzzz'");
+}
+
+TEST(Config, WrongTypesNameTheKey) {
+  EXPECT_EQ(error_of(R"({"training": {"lr": "fast"}})"),
+            "c.json: training.lr: expected a number, got string \"fast\"");
+  EXPECT_EQ(error_of(R"({"vocab": {"size": 80.5}})"), "c.json: vocab.size: expected an integer, got number 80.5");
+  EXPECT_EQ(error_of(R"({"vocab": {"joint": 1}})"), "c.json: vocab.joint: expected true or false, got number 1");
+  EXPECT_EQ(error_of(R"({"data": {"train": "x.en"}})"),
+            "c.json: data.train: expected an object, got string \"x.en\"");
+  EXPECT_EQ(error_of(R"({"model": {"type": "lstm"}})"),
+            "c.json: model.type: expected one of 'rnnsearch', 'transformer', got 'lstm'");
+  EXPECT_EQ(error_of(R"({"model": {"type": "transfomer"}})"),
+            "c.json: model.type: expected one of 'rnnsearch', 'transformer', got 'transfomer' "
+            "(did you mean 'transformer'?)");
+  // An integral float is accepted for an integer key.
+  EXPECT_EQ(parse_config(R"({"vocab": {"size": 4000.0}})", "c.json").vocab.size, 4000);
+}
+
+TEST(Config, OutOfRangeNamesTheKeyAndTheRange) {
+  EXPECT_EQ(error_of(R"({"training": {"dropout": 1.5}})"), "c.json: training.dropout: must be in [0, 1), got 1.5");
+  EXPECT_EQ(error_of(R"({"training": {"lr": 0}})"), "c.json: training.lr: must be > 0, got 0");
+  EXPECT_EQ(error_of(R"({"decoding": {"beam": 0}})"), "c.json: decoding.beam: must be in [1, 1000], got 0");
+}
+
+TEST(Config, MalformedJsonGivesLineAndColumn) {
+  const std::string e = error_of("{\n  \"data\": {\n    \"max_len\": 10,\n  }\n}");
+  EXPECT_NE(e.find("c.json: malformed JSON"), std::string::npos) << e;
+  EXPECT_NE(e.find("line 4, column 3"), std::string::npos) << e;
+  EXPECT_EQ(error_of("[1, 2]"), "c.json: expected a JSON object at the top level");
+}
+
+TEST(Config, SetOverridesKeys) {
+  const Config c = parse_config(R"({"training": {"lr": 0.1}})", "c.json",
+                                {"training.lr=0.001", "model_dir=out/run 1", "vocab.joint=false",
+                                 "model.transformer.heads=4", "data.train.src=x.en", "data.train.tgt=123"});
+  EXPECT_DOUBLE_EQ(c.training.lr, 0.001);
+  EXPECT_EQ(c.model_dir, "out/run 1");
+  EXPECT_FALSE(c.vocab.joint);
+  EXPECT_EQ(c.model.transformer.heads, 4);
+  EXPECT_EQ(c.data.train.tgt, "123");  // a string key keeps digits as text
+}
+
+TEST(Config, SetErrorsNameTheOverride) {
+  EXPECT_EQ(error_of("{}", {"training.lrr=1"}), "--set training.lrr: unknown key (did you mean 'training.lr'?)");
+  EXPECT_EQ(error_of("{}", {"training.lr=abc"}), "--set training.lr: expected a number, got string \"abc\"");
+  EXPECT_EQ(error_of("{}", {"training.dropout=2"}), "--set training.dropout: must be in [0, 1), got 2");
+  EXPECT_EQ(error_of("{}", {"training.lr"}), "--set training.lr: expected KEY=VALUE, e.g. --set training.lr=0.001");
+}
+
+TEST(Config, CrossKeyChecksNameBothKeys) {
+  EXPECT_EQ(error_of(R"({"model": {"type": "transformer", "transformer": {"d_model": 100, "heads": 8}}})"),
+            "config keys model.transformer.d_model (100) and model.transformer.heads (8): "
+            "d_model must be divisible by heads");
+  EXPECT_EQ(error_of(R"({"data": {"train": {"src": "a.en"}}})"),
+            "config key data.train.tgt is missing (data.train.src is set)");
+  EXPECT_EQ(error_of(R"({"training": {"batch_tokens": 50}})"),
+            "config key training.batch_tokens (50) must be at least data.max_len + 1 (101)");
+}
+
+TEST(Config, ResolvedConfigRoundTrips) {
+  const Config a = parse_config(R"({"training": {"lr": 0.003}, "model": {"type": "transformer"}})", "c.json");
+  const Config b = parse_config(config_to_json(a), "resolved.json");
+  EXPECT_EQ(config_to_json(a), config_to_json(b));
+  EXPECT_DOUBLE_EQ(b.training.lr, 0.003);
+  EXPECT_EQ(b.model.type, "transformer");
+}
+
+TEST(Config, LoadResolvesPathsAndNamesMissingFile) {
+  test::TempDir dir;
+  test::write_file(dir / "c.json", R"({"data": {"train": {"src": "rel/a.en", "tgt": "/abs/a.fr"}}})");
+  const Config c = load_config(dir / "c.json");
+  EXPECT_TRUE(std::filesystem::path(c.data.train.src).is_absolute());
+  EXPECT_EQ(c.data.train.tgt, "/abs/a.fr");
+  try {
+    load_config(dir / "missing.json");
+    FAIL() << "no error";
+  } catch (const NmtError& e) {
+    EXPECT_EQ(std::string(e.what()), "file '" + (dir / "missing.json") + "' does not exist");
+  }
+}
+
+// configs/README.md documents every key once; it must match the schema.
+TEST(Config, ReferenceInConfigsReadmeIsCurrent) {
+  const std::string readme = test::slurp(std::string(NMT_SOURCE_DIR) + "/configs/README.md");
+  EXPECT_NE(readme.find(config_reference_markdown()), std::string::npos)
+      << "configs/README.md is out of date: regenerate its key tables with `nmt config --reference`";
+}
+
+TEST(Config, EveryShippedConfigLoads) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(NMT_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".json") continue;
+    EXPECT_NO_THROW(load_config(entry.path().string())) << entry.path();
+  }
+}
+
+TEST(Config, ClosestMatch) {
+  EXPECT_EQ(closest_match("batch_token", {"batch_tokens", "beam"}), "batch_tokens");
+  EXPECT_EQ(closest_match("dropuot", {"dropout", "seed"}), "dropout");
+  EXPECT_EQ(closest_match("xyz", {"dropout", "seed"}), "");
+}
+
+}  // namespace
+}  // namespace nmt

@@ -1,0 +1,79 @@
+// Helpers shared by the tests: temporary directories, files, and running the nmt binary.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace nmt::test {
+
+/// A fresh directory under /tmp, removed with its contents at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "nmt-test-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// The project's toy corpus.
+inline std::string toy(const std::string& name) { return std::string(NMT_SOURCE_DIR) + "/data/toy/" + name; }
+
+struct RunResult {
+  int code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+/// Runs the nmt binary with `args` (a shell-quoted string) and optional stdin text.
+inline RunResult run_nmt(const std::string& args, const std::string& stdin_text = "") {
+  TempDir dir;
+  const std::string in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
+  write_file(in, stdin_text);
+  const std::string cmd = std::string("'") + NMT_BINARY + "' " + args + " <'" + in + "' >'" + out + "' 2>'" + err + "'";
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+/// Number of lines in `s`.
+inline int count_lines(const std::string& s) {
+  int n = 0;
+  for (const char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace nmt::test
