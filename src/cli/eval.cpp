@@ -1,6 +1,7 @@
 // nmt eval: corpus BLEU and chrF of hypotheses against references, as sacreBLEU.
 #include <algorithm>
 #include <cstdio>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -79,6 +80,11 @@ void run_eval(const EvalOptions& opt) {
     }
   }
 
+  // The two metrics are independent: score them side by side.
+  eval::ChrfOptions co;
+  co.lowercase = opt.lowercase;
+  auto chrf = std::async(want_chrf ? std::launch::async : std::launch::deferred,
+                         [&] { return eval::corpus_chrf(hyps, refs, co); });
   std::vector<std::string> lines;
   std::vector<nlohmann::ordered_json> objects;
   if (want_bleu) {
@@ -87,9 +93,7 @@ void run_eval(const EvalOptions& opt) {
     objects.push_back(to_json("BLEU", s.score, s.signature(), s.verbose(), opt.width));
   }
   if (want_chrf) {
-    eval::ChrfOptions co;
-    co.lowercase = opt.lowercase;
-    const auto s = eval::corpus_chrf(hyps, refs, co);
+    const auto s = chrf.get();
     lines.push_back(s.format(opt.width));
     objects.push_back(to_json("chrF2", s.score, s.signature(), "", opt.width));
   }

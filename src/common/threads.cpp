@@ -41,7 +41,7 @@ BlasInfo blas_info() {
     Dl_info dl{};
     if (::dladdr(sgemm, &dl) != 0 && dl.dli_fname != nullptr) info.library = dl.dli_fname;
   }
-  if (auto config = find_symbol<char* (*)()>("openblas_get_config")) info.config = std::string("OpenBLAS ") + config();
+  if (auto config = find_symbol<char* (*)()>("openblas_get_config")) info.config = config();  // "OpenBLAS 0.3.21 DYNAMIC_ARCH ..."
   info.reference = info.config.empty() && info.library.find("/blas/") != std::string::npos;
   return info;
 }
