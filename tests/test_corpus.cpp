@@ -81,9 +81,7 @@ class EncodedCorpusTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir;
-    VocabConfig vc;
-    vc.size = 300;
-    train_vocab({test::toy("train.en"), test::toy("train.fr")}, vc, *dir_ / "spm.model", 1);
+    test::train_toy_vocab(*dir_ / "spm.model");
     vocabs_ = new Vocabs(load_vocabs(dir_->str(), true));
   }
   static void TearDownTestSuite() {

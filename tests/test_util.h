@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "nmt/data/vocab.h"
+
 namespace nmt::test {
 
 /// A fresh directory under /tmp, removed with its contents at scope exit.
@@ -48,6 +50,13 @@ inline std::string slurp(const std::string& path) {
 
 /// The project's toy corpus.
 inline std::string toy(const std::string& name) { return std::string(NMT_SOURCE_DIR) + "/data/toy/" + name; }
+
+/// Trains a small joint vocabulary (300 pieces) on the toy corpus into `path`.
+inline void train_toy_vocab(const std::string& path) {
+  VocabConfig vc;
+  vc.size = 300;
+  data::train_vocab({toy("train.en"), toy("train.fr")}, vc, path, 1);
+}
 
 struct RunResult {
   int code = -1;

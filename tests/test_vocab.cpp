@@ -11,9 +11,7 @@ class VocabTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir;
-    VocabConfig vc;
-    vc.size = 300;
-    train_vocab({test::toy("train.en"), test::toy("train.fr")}, vc, *dir_ / "spm.model", 1);
+    test::train_toy_vocab(*dir_ / "spm.model");
   }
   static void TearDownTestSuite() { delete dir_; }
   static test::TempDir* dir_;
@@ -49,9 +47,7 @@ TEST_F(VocabTest, DecodeSkipsSpecials) {
 
 TEST_F(VocabTest, TrainingIsDeterministic) {
   test::TempDir other;
-  VocabConfig vc;
-  vc.size = 300;
-  train_vocab({test::toy("train.en"), test::toy("train.fr")}, vc, other / "spm.model", 1);
+  test::train_toy_vocab(other / "spm.model");
   EXPECT_EQ(test::slurp(other / "spm.model"), test::slurp(*dir_ / "spm.model"));
 }
 

@@ -14,6 +14,7 @@
 #include "nmt/eval/bleu.h"
 #include "nmt/eval/chrf.h"
 #include "nmt/eval/tokenize.h"
+#include "eval/counting.h"
 
 namespace nmt::cli {
 namespace {
@@ -28,11 +29,7 @@ struct EvalOptions {
   int width = 2;
 };
 
-double rounded(double v, int width) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", width, v);
-  return std::stod(buf);
-}
+double rounded(double v, int width) { return std::stod(eval::fixed(v, width)); }
 
 // Every line of `path` ("-": stdin) with trailing whitespace removed, as sacreBLEU reads them.
 std::vector<std::string> read_segments(const std::string& path) {

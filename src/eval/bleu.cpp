@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <string_view>
 
+#include "counting.h"
 #include "nmt/common/error.h"
 
 namespace nmt::eval {
@@ -15,10 +15,7 @@ constexpr int kMaxOrder = 4;
 // An n-gram of per-segment token ids (>= 1), zero-padded, so the order is implicit.
 using NGram = std::array<uint32_t, kMaxOrder>;
 
-struct Counted {
-  NGram ngram;
-  int64_t count;
-};
+using NGramCount = Counted<NGram>;
 
 int order_of(const NGram& g) {
   int n = 0;
@@ -27,7 +24,7 @@ int order_of(const NGram& g) {
 }
 
 // All n-grams of orders 1..4 with their counts, sorted.
-std::vector<Counted> count_ngrams(const std::vector<uint32_t>& ids) {
+std::vector<NGramCount> count_ngrams(const std::vector<uint32_t>& ids) {
   std::vector<NGram> grams;
   grams.reserve(ids.size() * kMaxOrder);
   for (int n = 1; n <= kMaxOrder; ++n) {
@@ -37,16 +34,7 @@ std::vector<Counted> count_ngrams(const std::vector<uint32_t>& ids) {
       grams.push_back(g);
     }
   }
-  std::sort(grams.begin(), grams.end());
-  std::vector<Counted> out;
-  for (const auto& g : grams) {
-    if (!out.empty() && out.back().ngram == g) {
-      ++out.back().count;
-    } else {
-      out.push_back({g, 1});
-    }
-  }
-  return out;
+  return count_sorted(std::move(grams));
 }
 
 std::vector<std::string_view> prepare(const std::string& line, const BleuOptions& opt, std::string& storage) {
@@ -68,12 +56,6 @@ int64_t closest_ref_len(int64_t hyp_len, const std::vector<int64_t>& ref_lens) {
     }
   }
   return best_len;
-}
-
-std::string fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
 }
 
 }  // namespace
@@ -116,16 +98,16 @@ BleuScore corpus_bleu(const std::vector<std::string>& hyps, const std::vector<st
     vocab.erase(std::unique(vocab.begin(), vocab.end()), vocab.end());
 
     // Reference counts: the maximum of each n-gram over the references.
-    std::vector<Counted> ref_max;
+    std::vector<NGramCount> ref_max;
     for (std::size_t k = 0; k < refs.size(); ++k) {
       const auto c = count_ngrams(to_ids(ref_tokens[k]));
       ref_max.insert(ref_max.end(), c.begin(), c.end());
     }
-    std::sort(ref_max.begin(), ref_max.end(), [](const Counted& a, const Counted& b) {
-      return a.ngram != b.ngram ? a.ngram < b.ngram : a.count > b.count;
+    std::sort(ref_max.begin(), ref_max.end(), [](const NGramCount& a, const NGramCount& b) {
+      return a.key != b.key ? a.key < b.key : a.count > b.count;
     });
     ref_max.erase(std::unique(ref_max.begin(), ref_max.end(),
-                              [](const Counted& a, const Counted& b) { return a.ngram == b.ngram; }),
+                              [](const NGramCount& a, const NGramCount& b) { return a.key == b.key; }),
                   ref_max.end());
 
     const int64_t hyp_len = static_cast<int64_t>(hyp_tokens.size());
@@ -135,8 +117,8 @@ BleuScore corpus_bleu(const std::vector<std::string>& hyps, const std::vector<st
 
     auto r = ref_max.begin();
     for (const auto& h : count_ngrams(to_ids(hyp_tokens))) {
-      while (r != ref_max.end() && r->ngram < h.ngram) ++r;
-      if (r != ref_max.end() && r->ngram == h.ngram) s.correct[order_of(h.ngram) - 1] += std::min(h.count, r->count);
+      while (r != ref_max.end() && r->key < h.key) ++r;
+      if (r != ref_max.end() && r->key == h.key) s.correct[order_of(h.key) - 1] += std::min(h.count, r->count);
     }
   }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "counting.h"
 #include "nmt/common/error.h"
 #include "nmt/common/utf8.h"
 #include "nmt/eval/tokenize.h"
@@ -21,13 +22,10 @@ struct Key {
   bool operator==(const Key& o) const { return hi == o.hi && lo == o.lo; }
 };
 
-struct Counted {
-  Key key;
-  int64_t count;
-};
+using KeyCount = Counted<Key>;
 
 // Per order: the sorted n-grams with counts.
-using NGramCounts = std::vector<std::vector<Counted>>;
+using NGramCounts = std::vector<std::vector<KeyCount>>;
 
 NGramCounts char_ngrams(const std::string& line, const ChrfOptions& opt) {
   const std::string text = opt.lowercase ? lowercase(line) : line;
@@ -49,15 +47,7 @@ NGramCounts char_ngrams(const std::string& line, const ChrfOptions& opt) {
       }
       keys.push_back(k);
     }
-    std::sort(keys.begin(), keys.end());
-    auto& counted = out[static_cast<std::size_t>(n - 1)];
-    for (const auto& k : keys) {
-      if (!counted.empty() && counted.back().key == k) {
-        ++counted.back().count;
-      } else {
-        counted.push_back({k, 1});
-      }
-    }
+    out[static_cast<std::size_t>(n - 1)] = count_sorted(keys);
   }
   return out;
 }
@@ -99,12 +89,6 @@ double f_score(const std::vector<int64_t>& stats, double beta) {
   avg_rec /= effective_order;
   if (avg_prec + avg_rec == 0.0) return 0.0;
   return 100.0 * (1 + factor) * avg_prec * avg_rec / (factor * avg_prec + avg_rec);
-}
-
-std::string fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
 }
 
 std::string beta_name(double beta) {
