@@ -1,6 +1,5 @@
 #include "nmt/common/logging.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace nmt::log {
@@ -13,12 +12,6 @@ void init(int verbosity) {
                     : verbosity == 1 ? spdlog::level::info
                                      : spdlog::level::debug);
   spdlog::set_default_logger(logger);
-}
-
-void add_file(const std::string& path) {
-  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
-  sink->set_pattern("%Y-%m-%d %H:%M:%S %L %v");
-  spdlog::default_logger()->sinks().push_back(sink);
 }
 
 }  // namespace nmt::log

@@ -23,7 +23,6 @@ struct SpmLibrary {
   nmt_spm_size_fn size = nullptr;
   nmt_spm_specials_fn specials = nullptr;
   nmt_spm_encode_fn encode = nullptr;
-  nmt_spm_pieces_fn pieces = nullptr;
   nmt_spm_decode_fn decode = nullptr;
   nmt_spm_train_fn train = nullptr;
 };
@@ -63,7 +62,6 @@ const SpmLibrary& spm() {
       sym(l.size, "nmt_spm_size");
       sym(l.specials, "nmt_spm_specials");
       sym(l.encode, "nmt_spm_encode");
-      sym(l.pieces, "nmt_spm_pieces");
       sym(l.decode, "nmt_spm_decode");
       sym(l.train, "nmt_spm_train");
       return l;
@@ -76,10 +74,6 @@ const SpmLibrary& spm() {
 
 void append_to_string(void* ctx, const char* data, std::size_t len) {
   static_cast<std::string*>(ctx)->append(data, len);
-}
-
-void push_piece(void* ctx, const char* data, std::size_t len) {
-  static_cast<std::vector<std::string>*>(ctx)->emplace_back(data, len);
 }
 
 void assign_ids(void* ctx, const int* ids, std::size_t n) {
@@ -150,12 +144,6 @@ std::string Vocab::decode(const std::vector<int32_t>& ids) const {
   }
   std::string out;
   spm().decode(sp_.get(), kept.data(), kept.size(), append_to_string, &out);
-  return out;
-}
-
-std::vector<std::string> Vocab::pieces(std::string_view text) const {
-  std::vector<std::string> out;
-  spm().pieces(sp_.get(), text.data(), text.size(), push_piece, &out);
   return out;
 }
 

@@ -14,7 +14,7 @@ extern "C" {
 
 struct nmt_spm;
 
-/// Receives bytes: a message, a piece, a decoded string or a serialized model.
+/// Receives bytes: a message, a decoded string or a serialized model.
 typedef void (*nmt_spm_sink)(void* ctx, const char* data, std::size_t len);
 /// Receives ids.
 typedef void (*nmt_spm_id_sink)(void* ctx, const int* ids, std::size_t n);
@@ -27,7 +27,6 @@ int nmt_spm_size(const nmt_spm* sp);
 /// pad, unk, bos, eos
 void nmt_spm_specials(const nmt_spm* sp, int out[4]);
 void nmt_spm_encode(const nmt_spm* sp, const char* text, std::size_t len, nmt_spm_id_sink out, void* ctx);
-void nmt_spm_pieces(const nmt_spm* sp, const char* text, std::size_t len, nmt_spm_sink out, void* ctx);
 void nmt_spm_decode(const nmt_spm* sp, const int* ids, std::size_t n, nmt_spm_sink out, void* ctx);
 /// Trains on the sentences of `source` with `n` key/value options; the model
 /// goes to `model`, and on failure a message to `error`. Returns 1 on success.
@@ -40,7 +39,6 @@ typedef void (*nmt_spm_free_fn)(nmt_spm*);
 typedef int (*nmt_spm_size_fn)(const nmt_spm*);
 typedef void (*nmt_spm_specials_fn)(const nmt_spm*, int[4]);
 typedef void (*nmt_spm_encode_fn)(const nmt_spm*, const char*, std::size_t, nmt_spm_id_sink, void*);
-typedef void (*nmt_spm_pieces_fn)(const nmt_spm*, const char*, std::size_t, nmt_spm_sink, void*);
 typedef void (*nmt_spm_decode_fn)(const nmt_spm*, const int*, std::size_t, nmt_spm_sink, void*);
 typedef int (*nmt_spm_train_fn)(const char* const*, const char* const*, std::size_t, nmt_spm_source, void*, unsigned,
                                 nmt_spm_sink, void*, nmt_spm_sink, void*);

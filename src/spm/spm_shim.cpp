@@ -68,12 +68,6 @@ void nmt_spm_encode(const nmt_spm* sp, const char* text, std::size_t len, nmt_sp
   out(ctx, ids.data(), ids.size());
 }
 
-void nmt_spm_pieces(const nmt_spm* sp, const char* text, std::size_t len, nmt_spm_sink out, void* ctx) {
-  std::vector<std::string> pieces;
-  sp->processor.Encode(absl::string_view(text, len), &pieces);
-  for (const auto& p : pieces) send(out, ctx, p);
-}
-
 void nmt_spm_decode(const nmt_spm* sp, const int* ids, std::size_t n, nmt_spm_sink out, void* ctx) {
   std::string text;
   sp->processor.Decode(std::vector<int>(ids, ids + n), &text);

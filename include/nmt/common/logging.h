@@ -1,4 +1,4 @@
-// Logging: spdlog to stderr (and optionally a file), tagged by area:
+// Logging: spdlog to stderr, tagged by area:
 //   [data] 29000 pairs read, 0 filtered
 // stdout is reserved for translations and results.
 #pragma once
@@ -11,9 +11,6 @@ namespace nmt::log {
 
 /// Sets up the stderr sink. verbosity: 0 = warnings only, 1 = info, 2 = debug.
 void init(int verbosity);
-
-/// Also writes every log line to `path` (appending), e.g. model_dir/train.log.
-void add_file(const std::string& path);
 
 }  // namespace nmt::log
 

@@ -28,8 +28,6 @@ class Vocab {
   std::vector<int32_t> encode(std::string_view text) const;
   /// Detokenized text of `ids`; specials are skipped.
   std::string decode(const std::vector<int32_t>& ids) const;
-  /// The pieces of `text`, for inspection.
-  std::vector<std::string> pieces(std::string_view text) const;
 
   int64_t size() const;
   const std::string& path() const { return path_; }
