@@ -1,0 +1,47 @@
+// The interface search and training use; RNNsearch and the Transformer implement it.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+namespace nmt::model {
+
+struct EncoderOutput {
+  torch::Tensor states;  // [B, S, H]
+  torch::Tensor mask;    // [B, S] bool, true on real tokens
+  std::map<std::string, torch::Tensor> extra;  // model-specific, computed once per sentence
+};
+
+/// Decoder state: named tensors whose first dimension is the batch (or beam) row.
+class DecoderState {
+ public:
+  std::map<std::string, torch::Tensor> tensors;
+
+  torch::Tensor& operator[](const std::string& name) { return tensors[name]; }
+  /// Keeps rows `indices` ([N] int64) of every tensor, e.g. to reorder beams.
+  void select(const torch::Tensor& indices) {
+    for (auto& [name, t] : tensors) t = t.index_select(0, indices);
+  }
+};
+
+struct StepOutput {
+  torch::Tensor logits;     // [B, V]
+  torch::Tensor attention;  // [B, S]
+};
+
+class Seq2Seq : public torch::nn::Module {
+ public:
+  /// src [B, S] int64, src_mask [B, S] bool.
+  virtual EncoderOutput encode(const torch::Tensor& src, const torch::Tensor& src_mask) = 0;
+  virtual DecoderState init_state(const EncoderOutput& enc) = 0;
+  /// One decoding step from the previous tokens [B]; updates `state`.
+  virtual StepOutput step(const torch::Tensor& prev_tokens, DecoderState& state) = 0;
+  /// Teacher forcing: logits [B, T, V] for tgt_in [B, T].
+  virtual torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
+                                const torch::Tensor& tgt_in) = 0;
+};
+
+}  // namespace nmt::model
