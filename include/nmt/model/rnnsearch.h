@@ -1,0 +1,46 @@
+// RNNsearch (Bahdanau, Cho and Bengio 2014, sec. 3 and appendix A):
+// a bidirectional GRU encoder, a GRU decoder fed [E y_{i-1}; c_i], additive
+// alignment, and a maxout deep output t_i = maxout_2(U_o s_i + V_o E y_{i-1} + C_o c_i).
+#pragma once
+
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/rnn.h>
+
+#include "nmt/common/config.h"
+#include "nmt/model/attention.h"
+#include "nmt/model/seq2seq.h"
+
+namespace nmt::model {
+
+class RNNSearchImpl : public Seq2Seq {
+ public:
+  RNNSearchImpl(const RnnsearchConfig& config, int64_t src_vocab, int64_t tgt_vocab, double dropout);
+
+  EncoderOutput encode(const torch::Tensor& src, const torch::Tensor& src_mask) override;
+  DecoderState init_state(const EncoderOutput& enc) override;
+  StepOutput step(const torch::Tensor& prev_tokens, DecoderState& state) override;
+  torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
+                        const torch::Tensor& tgt_in) override;
+
+ private:
+  // One recurrence step: the new state s_i [B, D], context c_i [B, 2H] and weights [B, S].
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> recur(const torch::Tensor& emb, DecoderState& state);
+  // Deep output and vocabulary projection, for any leading shape: [..., V].
+  torch::Tensor output(const torch::Tensor& s, const torch::Tensor& emb, const torch::Tensor& ctx);
+
+  RnnsearchConfig config_;
+  torch::nn::Embedding src_embed_{nullptr};
+  torch::nn::Embedding tgt_embed_{nullptr};
+  torch::nn::GRU encoder_{nullptr};
+  torch::nn::Linear init_{nullptr};
+  AdditiveAttention attention_{nullptr};
+  torch::nn::GRUCell decoder_{nullptr};
+  torch::nn::Linear deep_{nullptr};  // [s; E y; c] -> 2 * maxout
+  torch::nn::Linear out_{nullptr};   // maxout -> V
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(RNNSearch);
+
+}  // namespace nmt::model

@@ -1,0 +1,90 @@
+#include "nmt/model/rnnsearch.h"
+
+#include <torch/nn/utils/rnn.h>
+
+namespace nmt::model {
+
+RNNSearchImpl::RNNSearchImpl(const RnnsearchConfig& c, int64_t src_vocab, int64_t tgt_vocab, double dropout)
+    : config_(c) {
+  const int64_t annotation = 2 * c.encoder_hidden;
+  src_embed_ = register_module("src_embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(src_vocab, c.embed_dim).padding_idx(0)));
+  tgt_embed_ = register_module("tgt_embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(tgt_vocab, c.embed_dim).padding_idx(0)));
+  encoder_ = register_module(
+      "encoder", torch::nn::GRU(torch::nn::GRUOptions(c.embed_dim, c.encoder_hidden).bidirectional(true).batch_first(true)));
+  init_ = register_module("init", torch::nn::Linear(c.init_state == "mean" ? annotation : c.encoder_hidden, c.decoder_hidden));
+  attention_ = register_module("attention", AdditiveAttention(c.decoder_hidden, annotation, c.attention_dim));
+  decoder_ = register_module("decoder", torch::nn::GRUCell(c.embed_dim + annotation, c.decoder_hidden));
+  deep_ = register_module("deep", torch::nn::Linear(c.decoder_hidden + c.embed_dim + annotation, 2 * c.maxout_dim));
+  out_ = register_module("out", torch::nn::Linear(c.maxout_dim, tgt_vocab));
+  dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
+}
+
+EncoderOutput RNNSearchImpl::encode(const torch::Tensor& src, const torch::Tensor& src_mask) {
+  TORCH_CHECK(src.dim() == 2 && src_mask.sizes() == src.sizes(), "encode expects src and src_mask [B, S]");
+  const auto emb = dropout_->forward(src_embed_->forward(src));  // [B, S, E]
+  // Packed, so padding never enters the backward direction.
+  const auto lengths = src_mask.sum(1).to(torch::kCPU);
+  const auto packed = torch::nn::utils::rnn::pack_padded_sequence(emb, lengths, /*batch_first=*/true,
+                                                                  /*enforce_sorted=*/false);
+  const auto out = std::get<0>(encoder_->forward_with_packed_input(packed));
+  auto annotations = std::get<0>(torch::nn::utils::rnn::pad_packed_sequence(out, /*batch_first=*/true, 0.0,
+                                                                             src.size(1)));  // [B, S, 2H]
+  EncoderOutput enc{annotations, src_mask, {}};
+  enc.extra["keys"] = attention_->project_keys(annotations);  // U_a h_j, once per sentence
+  return enc;
+}
+
+DecoderState RNNSearchImpl::init_state(const EncoderOutput& enc) {
+  const auto mask = enc.mask.unsqueeze(2).to(enc.states.dtype());  // [B, S, 1]
+  torch::Tensor summary;
+  if (config_.init_state == "mean") {
+    summary = (enc.states * mask).sum(1) / mask.sum(1);  // [B, 2H]
+  } else {
+    summary = enc.states.select(1, 0).slice(1, config_.encoder_hidden);  // backward state at j = 1
+  }
+  DecoderState state;
+  state["s"] = torch::tanh(init_->forward(summary));
+  state["annotations"] = enc.states;
+  state["keys"] = enc.extra.at("keys");
+  state["mask"] = enc.mask;
+  return state;
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> RNNSearchImpl::recur(const torch::Tensor& emb,
+                                                                              DecoderState& state) {
+  auto [ctx, weights] = attention_->forward(state["s"], state["keys"], state["annotations"], state["mask"]);
+  auto s = decoder_->forward(torch::cat({emb, ctx}, 1), state["s"]);
+  state["s"] = s;
+  return {s, ctx, weights};
+}
+
+torch::Tensor RNNSearchImpl::output(const torch::Tensor& s, const torch::Tensor& emb, const torch::Tensor& ctx) {
+  auto t = deep_->forward(torch::cat({s, emb, ctx}, -1));
+  auto sizes = t.sizes().vec();
+  sizes.back() = config_.maxout_dim;
+  sizes.push_back(2);
+  t = std::get<0>(t.view(sizes).max(-1));  // maxout over pairs
+  return out_->forward(dropout_->forward(t));
+}
+
+StepOutput RNNSearchImpl::step(const torch::Tensor& prev_tokens, DecoderState& state) {
+  const auto emb = tgt_embed_->forward(prev_tokens);  // [B, E]
+  auto [s, ctx, weights] = recur(emb, state);
+  return {output(s, emb, ctx), weights};
+}
+
+torch::Tensor RNNSearchImpl::forward(const torch::Tensor& src, const torch::Tensor& src_mask,
+                                     const torch::Tensor& tgt_in) {
+  DecoderState state = init_state(encode(src, src_mask));
+  const auto emb = dropout_->forward(tgt_embed_->forward(tgt_in));  // [B, T, E]
+  std::vector<torch::Tensor> states, contexts;
+  for (int64_t i = 0; i < tgt_in.size(1); ++i) {
+    auto [s, ctx, weights] = recur(emb.select(1, i), state);
+    states.push_back(s);
+    contexts.push_back(ctx);
+  }
+  // The deep output and the vocabulary projection run once over all steps.
+  return output(torch::stack(states, 1), emb, torch::stack(contexts, 1));  // [B, T, V]
+}
+
+}  // namespace nmt::model

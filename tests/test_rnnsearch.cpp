@@ -1,0 +1,67 @@
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "nmt/model/rnnsearch.h"
+
+namespace nmt::model {
+namespace {
+
+RNNSearch tiny(const std::string& init = "mean") {
+  torch::manual_seed(3);
+  RnnsearchConfig c;
+  c.embed_dim = 8;
+  c.encoder_hidden = 6;
+  c.decoder_hidden = 10;
+  c.attention_dim = 7;
+  c.maxout_dim = 5;
+  c.init_state = init;
+  RNNSearch m(c, 20, 23, 0.0);
+  m->eval();
+  return m;
+}
+
+TEST(RNNSearch, StepByStepEqualsTeacherForcing) {
+  for (const std::string init : {"mean", "backward"}) {
+    auto m = tiny(init);
+    torch::NoGradGuard no_grad;
+    const auto src = torch::tensor({{5, 6, 7, 3}, {8, 3, 0, 0}});
+    const auto mask = src.ne(0);
+    const auto tgt = torch::tensor({{2, 9, 10, 11}, {2, 12, 0, 0}});
+    const auto full = m->forward(src, mask, tgt);  // [2, 4, 23]
+    ASSERT_EQ(full.sizes(), (std::vector<int64_t>{2, 4, 23}));
+    auto state = m->init_state(m->encode(src, mask));
+    for (int64_t i = 0; i < 4; ++i) {
+      const auto out = m->step(tgt.select(1, i), state);
+      EXPECT_TRUE(torch::allclose(out.logits, full.select(1, i), 1e-5, 1e-6)) << init << " step " << i;
+      EXPECT_TRUE(torch::allclose(out.attention.sum(1), torch::ones({2})));
+      EXPECT_EQ(out.attention[1].slice(0, 2).abs().max().item<float>(), 0.0f);  // padding
+    }
+  }
+}
+
+TEST(RNNSearch, SourcePaddingChangesNothing) {
+  auto m = tiny();
+  torch::NoGradGuard no_grad;
+  const auto tgt = torch::tensor({{2, 9, 10}});
+  const auto a = m->forward(torch::tensor({{5, 6, 3}}), torch::tensor({{true, true, true}}), tgt);
+  const auto src = torch::tensor({{5, 6, 3, 0, 0}});
+  const auto b = m->forward(src, src.ne(0), tgt);
+  EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-6));
+}
+
+TEST(RNNSearch, SelectReordersTheState) {
+  auto m = tiny();
+  torch::NoGradGuard no_grad;
+  const auto src = torch::tensor({{5, 6, 3}, {7, 3, 0}});
+  auto state = m->init_state(m->encode(src, src.ne(0)));
+  auto swapped = state;
+  swapped.select(torch::tensor({1, 0}));
+  const auto a = m->step(torch::tensor({2, 2}), state);
+  const auto b = m->step(torch::tensor({2, 2}), swapped);
+  EXPECT_TRUE(torch::allclose(a.logits[0], b.logits[1]));
+  EXPECT_TRUE(torch::allclose(a.logits[1], b.logits[0]));
+}
+
+}  // namespace
+}  // namespace nmt::model
