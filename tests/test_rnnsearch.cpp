@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "nmt/model/rnnsearch.h"
+#include "nmt/search/search.h"
 
 namespace nmt::model {
 namespace {
@@ -61,6 +62,28 @@ TEST(RNNSearch, SelectReordersTheState) {
   const auto b = m->step(torch::tensor({2, 2}), swapped);
   EXPECT_TRUE(torch::allclose(a.logits[0], b.logits[1]));
   EXPECT_TRUE(torch::allclose(a.logits[1], b.logits[0]));
+}
+
+TEST(GreedySearch, RespectsLengthLimitsAndEqualsStepwiseArgmax) {
+  auto m = tiny();
+  const auto src = torch::tensor({{5, 6, 7, 3}, {8, 3, 0, 0}, {9, 3, 0, 0}});
+  const auto out = search::greedy(*m, src, src.ne(0), {0, 3, 5});
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].empty());
+  EXPECT_LE(out[1].size(), 3u);
+  EXPECT_LE(out[2].size(), 5u);
+  // Sentence 2 alone, argmax step by step, gives the same tokens.
+  torch::NoGradGuard no_grad;
+  const auto one = src.slice(0, 2, 3);
+  auto state = m->init_state(m->encode(one, one.ne(0)));
+  auto prev = torch::tensor({int64_t{2}});
+  std::vector<int64_t> expected;
+  for (int t = 0; t < 5; ++t) {
+    prev = m->step(prev, state).logits.argmax(-1);
+    if (prev.item<int64_t>() == 3) break;
+    expected.push_back(prev.item<int64_t>());
+  }
+  EXPECT_EQ(out[2], expected);
 }
 
 }  // namespace

@@ -1,0 +1,74 @@
+// The model, loss and greedy search together: training overfits 20 pairs until
+// greedy decoding reproduces every reference (BLEU 100).
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "nmt/data/batcher.h"
+#include "nmt/data/corpus.h"
+#include "nmt/eval/bleu.h"
+#include "nmt/model/rnnsearch.h"
+#include "nmt/search/search.h"
+#include "nmt/train/loss.h"
+#include "test_util.h"
+
+namespace nmt {
+namespace {
+
+TEST(Overfit, RnnsearchLearnsTwentyPairsToBleu100) {
+  test::TempDir dir;
+  test::train_toy_vocab(dir / "spm.model");
+  const auto vocabs = data::load_vocabs(dir.str(), true);
+  const auto corpus = data::EncodedCorpus::open({test::toy("train.en"), test::toy("train.fr")}, vocabs, 100,
+                                                dir / "train.bin");
+  std::vector<int64_t> ids(20);
+  for (int64_t i = 0; i < 20; ++i) ids[static_cast<std::size_t>(i)] = i;
+  const auto batch = data::collate(corpus, ids);
+
+  torch::manual_seed(1);
+  RnnsearchConfig c;
+  c.embed_dim = 32;
+  c.encoder_hidden = 32;
+  c.decoder_hidden = 64;
+  c.attention_dim = 32;
+  c.maxout_dim = 32;
+  model::RNNSearch m(c, vocabs.src.size(), vocabs.tgt.size(), 0.0);
+  torch::optim::Adam opt(m->parameters(), torch::optim::AdamOptions(1e-2));
+  float last_loss = 0;
+  for (int step = 0; step < 400; ++step) {
+    opt.zero_grad();
+    const auto l = train::label_smoothed_nll(m->forward(batch.src, batch.src_mask, batch.tgt_in), batch.tgt_out, 0.0);
+    l.loss.backward();
+    torch::nn::utils::clip_grad_norm_(m->parameters(), 1.0);
+    opt.step();
+    last_loss = l.loss.template item<float>();
+    if (last_loss < 0.01f) break;
+  }
+  EXPECT_LT(last_loss, 0.05f);
+
+  m->eval();
+  const auto out = search::greedy(*m, batch.src, batch.src_mask, std::vector<int64_t>(20, 60));
+  std::vector<std::string> hyps, refs;
+  for (std::size_t r = 0; r < out.size(); ++r) {
+    hyps.push_back(vocabs.tgt.decode(std::vector<int32_t>(out[r].begin(), out[r].end())));
+    std::vector<int32_t> ref;
+    corpus.tgt(ids[r], ref);
+    refs.push_back(vocabs.tgt.decode(ref));
+  }
+  EXPECT_EQ(hyps, refs);
+  EXPECT_NEAR(eval::corpus_bleu(hyps, {refs}).score, 100.0, 1e-9);
+}
+
+TEST(Loss, LabelSmoothingMatchesTheFormula) {
+  const auto logits = torch::tensor({{{1.0f, 2.0f, 0.5f, -1.0f}, {0.0f, 0.0f, 3.0f, 1.0f}}});
+  const auto targets = torch::tensor({{2, 0}});  // second position is padding
+  const auto out = train::label_smoothed_nll(logits, targets, 0.1);
+  const auto lp = torch::log_softmax(logits[0][0], -1);
+  const float expected = -(0.9f * lp[2].item<float>() + 0.1f * lp.mean().item<float>());
+  EXPECT_EQ(out.tokens, 1);
+  EXPECT_NEAR(out.loss.item<float>(), expected, 1e-6);
+  EXPECT_NEAR(out.nll.item<float>(), -lp[2].item<float>(), 1e-6);
+}
+
+}  // namespace
+}  // namespace nmt
