@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "nmt/common/error.h"
+#include "nmt/model/rnnsearch.h"
+#include "nmt/train/checkpoint.h"
+#include "test_util.h"
+
+namespace nmt::train {
+namespace {
+
+model::RNNSearch make(int64_t seed, int64_t hidden = 10) {
+  torch::manual_seed(static_cast<uint64_t>(seed));
+  RnnsearchConfig c;
+  c.embed_dim = 8;
+  c.encoder_hidden = 6;
+  c.decoder_hidden = hidden;
+  c.attention_dim = 7;
+  c.maxout_dim = 5;
+  model::RNNSearch m(c, 20, 23, 0.0);
+  m->eval();
+  return m;
+}
+
+TEST(Checkpoint, SaveThenLoadGivesIdenticalLogitsAndOptimizerState) {
+  test::TempDir d;
+  auto a = make(1);
+  torch::optim::Adam opt_a(a->parameters(), torch::optim::AdamOptions(1e-3));
+  const auto src = torch::tensor({{5, 6, 3}, {7, 3, 0}});
+  const auto tgt = torch::tensor({{2, 9, 10}, {2, 11, 0}});
+  opt_a.zero_grad();
+  a->forward(src, src.ne(0), tgt).sum().backward();
+  opt_a.step();
+  save_checkpoint(d / "c.pt", *a, &opt_a, R"({"step": 1})");
+
+  auto b = make(2);
+  torch::optim::Adam opt_b(b->parameters(), torch::optim::AdamOptions(1e-3));
+  EXPECT_EQ(load_checkpoint(d / "c.pt", *b, &opt_b), R"({"step": 1})");
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(a->forward(src, src.ne(0), tgt), b->forward(src, src.ne(0), tgt)));
+  // The optimizer's moments came back too: one more identical step keeps them equal.
+  torch::GradMode::set_enabled(true);
+  opt_a.zero_grad();
+  opt_b.zero_grad();
+  for (auto* m : {&a, &b}) (*m)->forward(src, src.ne(0), tgt).sum().backward();
+  opt_a.step();
+  opt_b.step();
+  torch::GradMode::set_enabled(false);
+  EXPECT_TRUE(torch::equal(a->forward(src, src.ne(0), tgt), b->forward(src, src.ne(0), tgt)));
+  EXPECT_FALSE(std::filesystem::exists(d / "c.pt.tmp"));
+}
+
+TEST(Checkpoint, BadFilesAreCheckpointErrorsNamingTheFile) {
+  test::TempDir d;
+  auto m = make(1);
+  save_checkpoint(d / "good.pt", *m, nullptr, "{}");
+  const std::string bytes = test::slurp(d / "good.pt");
+  test::write_file(d / "truncated.pt", bytes.substr(0, bytes.size() / 2));
+  test::write_file(d / "garbage.pt", "not a checkpoint");
+  for (const std::string name : {"truncated.pt", "garbage.pt", "missing.pt"}) {
+    try {
+      load_checkpoint(d / name, *m, nullptr);
+      FAIL() << name;
+    } catch (const CheckpointError& e) {
+      EXPECT_NE(std::string(e.what()).find("checkpoint '" + (d / name) + "'"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
+  }
+  auto other = make(1, /*hidden=*/12);  // other sizes
+  EXPECT_THROW(load_checkpoint(d / "good.pt", *other, nullptr), CheckpointError);
+}
+
+}  // namespace
+}  // namespace nmt::train
