@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "nmt/common/error.h"
+#include "nmt/model/factory.h"
 #include "nmt/model/rnnsearch.h"
 #include "nmt/search/search.h"
 
@@ -62,6 +64,21 @@ TEST(RNNSearch, SelectReordersTheState) {
   const auto b = m->step(torch::tensor({2, 2}), swapped);
   EXPECT_TRUE(torch::allclose(a.logits[0], b.logits[1]));
   EXPECT_TRUE(torch::allclose(a.logits[1], b.logits[0]));
+}
+
+TEST(ModelFactory, BuildsTheConfiguredFamily) {
+  Config c;
+  c.model.rnnsearch.embed_dim = 8;
+  c.model.rnnsearch.encoder_hidden = 6;
+  c.model.rnnsearch.decoder_hidden = 10;
+  c.model.rnnsearch.attention_dim = 7;
+  c.model.rnnsearch.maxout_dim = 5;
+  const auto m = make_model(c, 20, 23);
+  ASSERT_NE(std::dynamic_pointer_cast<RNNSearchImpl>(m), nullptr);
+  const auto src = torch::tensor({{5, 3}});
+  EXPECT_EQ(m->forward(src, src.ne(0), torch::tensor({{2, 7, 8}})).sizes(), (std::vector<int64_t>{1, 3, 23}));
+  c.model.type = "transformer";
+  EXPECT_THROW(make_model(c, 20, 23), ConfigError);
 }
 
 TEST(GreedySearch, RespectsLengthLimitsAndEqualsStepwiseArgmax) {
