@@ -12,13 +12,7 @@ namespace {
 
 model::RNNSearch make(int64_t seed, int64_t hidden = 10) {
   torch::manual_seed(static_cast<uint64_t>(seed));
-  RnnsearchConfig c;
-  c.embed_dim = 8;
-  c.encoder_hidden = 6;
-  c.decoder_hidden = hidden;
-  c.attention_dim = 7;
-  c.maxout_dim = 5;
-  model::RNNSearch m(c, 20, 23, 0.0);
+  model::RNNSearch m(test::tiny_rnnsearch(hidden), 20, 23, 0.0);
   m->eval();
   return m;
 }

@@ -6,18 +6,14 @@
 #include "nmt/model/factory.h"
 #include "nmt/model/rnnsearch.h"
 #include "nmt/search/search.h"
+#include "test_util.h"
 
 namespace nmt::model {
 namespace {
 
 RNNSearch tiny(const std::string& init = "mean") {
   torch::manual_seed(3);
-  RnnsearchConfig c;
-  c.embed_dim = 8;
-  c.encoder_hidden = 6;
-  c.decoder_hidden = 10;
-  c.attention_dim = 7;
-  c.maxout_dim = 5;
+  RnnsearchConfig c = test::tiny_rnnsearch();
   c.init_state = init;
   RNNSearch m(c, 20, 23, 0.0);
   m->eval();
@@ -68,11 +64,7 @@ TEST(RNNSearch, SelectReordersTheState) {
 
 TEST(ModelFactory, BuildsTheConfiguredFamily) {
   Config c;
-  c.model.rnnsearch.embed_dim = 8;
-  c.model.rnnsearch.encoder_hidden = 6;
-  c.model.rnnsearch.decoder_hidden = 10;
-  c.model.rnnsearch.attention_dim = 7;
-  c.model.rnnsearch.maxout_dim = 5;
+  c.model.rnnsearch = test::tiny_rnnsearch();
   const auto m = make_model(c, 20, 23);
   ASSERT_NE(std::dynamic_pointer_cast<RNNSearchImpl>(m), nullptr);
   const auto src = torch::tensor({{5, 3}});

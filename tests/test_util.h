@@ -58,6 +58,17 @@ inline void train_toy_vocab(const std::string& path) {
   data::train_vocab({toy("train.en"), toy("train.fr")}, vc, path, 1);
 }
 
+/// RNNsearch sizes small enough for unit tests.
+inline RnnsearchConfig tiny_rnnsearch(int64_t decoder_hidden = 10) {
+  RnnsearchConfig c;
+  c.embed_dim = 8;
+  c.encoder_hidden = 6;
+  c.decoder_hidden = decoder_hidden;
+  c.attention_dim = 7;
+  c.maxout_dim = 5;
+  return c;
+}
+
 struct RunResult {
   int code = -1;
   std::string out;  // stdout
