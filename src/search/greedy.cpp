@@ -36,7 +36,7 @@ std::vector<std::vector<int64_t>> greedy(model::Seq2Seq& model, const torch::Ten
     if (keep_rows.empty()) break;
     const auto rows = torch::tensor(keep_rows, long_opts);
     if (keep_rows.size() != alive.size()) state.select(rows);
-    prev = next.to(src.device()).index_select(0, torch::tensor(keep_rows));
+    prev = next.index_select(0, torch::tensor(keep_rows)).to(src.device());
     alive = std::move(keep_alive);
   }
   return out;
