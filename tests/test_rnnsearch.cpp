@@ -78,9 +78,9 @@ TEST(GreedySearch, RespectsLengthLimitsAndEqualsStepwiseArgmax) {
   const auto src = torch::tensor({{5, 6, 7, 3}, {8, 3, 0, 0}, {9, 3, 0, 0}});
   const auto out = search::greedy(*m, src, src.ne(0), {0, 3, 5});
   ASSERT_EQ(out.size(), 3u);
-  EXPECT_TRUE(out[0].empty());
-  EXPECT_LE(out[1].size(), 3u);
-  EXPECT_LE(out[2].size(), 5u);
+  EXPECT_TRUE(out[0].tokens.empty());
+  EXPECT_LE(out[1].tokens.size(), 3u);
+  EXPECT_LE(out[2].tokens.size(), 5u);
   // Sentence 2 alone, argmax step by step, gives the same tokens.
   torch::NoGradGuard no_grad;
   const auto one = src.slice(0, 2, 3);
@@ -92,7 +92,7 @@ TEST(GreedySearch, RespectsLengthLimitsAndEqualsStepwiseArgmax) {
     if (prev.item<int64_t>() == 3) break;
     expected.push_back(prev.item<int64_t>());
   }
-  EXPECT_EQ(out[2], expected);
+  EXPECT_EQ(out[2].tokens, expected);
 }
 
 }  // namespace

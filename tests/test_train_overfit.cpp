@@ -50,7 +50,7 @@ TEST(Overfit, RnnsearchLearnsTwentyPairsToBleu100) {
   const auto out = search::greedy(*m, batch.src, batch.src_mask, std::vector<int64_t>(20, 60));
   std::vector<std::string> hyps, refs;
   for (std::size_t r = 0; r < out.size(); ++r) {
-    hyps.push_back(vocabs.tgt.decode(std::vector<int32_t>(out[r].begin(), out[r].end())));
+    hyps.push_back(vocabs.tgt.decode(std::vector<int32_t>(out[r].tokens.begin(), out[r].tokens.end())));
     std::vector<int32_t> ref;
     corpus.tgt(ids[r], ref);
     refs.push_back(vocabs.tgt.decode(ref));
