@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "More log lines on stderr (-vv: debug)");
   app.add_flag("-q,--quiet", quiet, "Only warnings and errors on stderr");
 
-  const std::vector<nmt::cli::Verb> verbs = {nmt::cli::setup_eval(app), nmt::cli::setup_prepare(app),
+  const std::vector<nmt::cli::Verb> verbs = {nmt::cli::setup_train(app), nmt::cli::setup_translate(app),
+                                             nmt::cli::setup_eval(app),  nmt::cli::setup_prepare(app),
                                              nmt::cli::setup_config(app)};
   if (argc > 1 && argv[1][0] != '-') {
     const std::string verb = argv[1];

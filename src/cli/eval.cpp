@@ -8,8 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/model_options.h"
 #include "cli/verbs.h"
 #include "nmt/common/error.h"
+#include "nmt/common/fs.h"
 #include "nmt/data/corpus.h"
 #include "nmt/eval/bleu.h"
 #include "nmt/eval/chrf.h"
@@ -20,6 +22,9 @@ namespace nmt::cli {
 namespace {
 
 struct EvalOptions {
+  ModelOptions model;      // with --model: translate --src first
+  std::string src;
+  std::string output;      // where those translations are saved, if anywhere
   std::vector<std::string> refs;
   std::string hyp = "-";
   std::string metrics = "bleu,chrf";
@@ -52,6 +57,21 @@ nlohmann::ordered_json to_json(const std::string& name, double score, const std:
   return j;
 }
 
+// Translates --src with --model; the hypotheses, saved to --output when given.
+std::vector<std::string> translate_file(const EvalOptions& opt) {
+  auto session = open_model(opt.model);
+  search::Translator translator(*session.loaded.model, session.loaded.vocabs, session.search, session.device);
+  std::vector<std::string> hyps;
+  for (auto& nbest : translator.translate(data::read_lines(opt.src))) hyps.push_back(std::move(nbest.front().text));
+  if (!opt.output.empty()) {
+    std::string text;
+    for (const auto& h : hyps) text += h + "\n";
+    write_file_atomic(opt.output, text);
+  }
+  for (auto& h : hyps) h.resize(eval::rstrip(h).size());
+  return hyps;
+}
+
 void run_eval(const EvalOptions& opt) {
   bool want_bleu = false, want_chrf = false;
   std::stringstream list(opt.metrics);
@@ -66,12 +86,22 @@ void run_eval(const EvalOptions& opt) {
   }
   const eval::Tokenizer tokenizer = eval::parse_tokenizer(opt.tokenize);
 
-  const std::vector<std::string> hyps = read_segments(opt.hyp);
+  std::vector<std::string> hyps;
+  if (!opt.model.model_dir.empty()) {
+    if (opt.src.empty()) throw ConfigError("--model needs --src, the file to translate");
+    hyps = translate_file(opt);
+  } else {
+    if (!opt.src.empty()) throw ConfigError("--src needs --model, the model to translate it with");
+    hyps = read_segments(opt.hyp);
+  }
   std::vector<std::vector<std::string>> refs;
   for (const auto& path : opt.refs) {
     refs.push_back(read_segments(path));
     if (refs.back().size() != hyps.size()) {
-      throw DataError("hypotheses '" + (opt.hyp == "-" ? std::string("<stdin>") : opt.hyp) + "' have " +
+      const std::string from = !opt.model.model_dir.empty() ? "translations of '" + opt.src + "'"
+                               : opt.hyp == "-"               ? std::string("hypotheses '<stdin>'")
+                                                              : "hypotheses '" + opt.hyp + "'";
+      throw DataError(from + " have " +
                       std::to_string(hyps.size()) + " lines but reference '" + path + "' has " +
                       std::to_string(refs.back().size()));
     }
@@ -119,6 +149,10 @@ Verb setup_eval(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("eval", "Score hypotheses with BLEU and chrF, exactly as sacreBLEU 2.x");
   sub->add_option("-r,--ref", opt->refs, "Reference file; repeat for several references")->required();
   sub->add_option("--hyp", opt->hyp, "Hypothesis file (default: stdin)");
+  sub->add_option("--model", opt->model.model_dir, "Translate --src with this model directory, then score");
+  sub->add_option("--src", opt->src, "Source file to translate (with --model)");
+  sub->add_option("-o,--output", opt->output, "Save the translations of --src here");
+  add_model_options(sub, opt->model);
   sub->add_option("-m,--metrics", opt->metrics, "Comma-separated metrics: bleu, chrf")->capture_default_str();
   sub->add_option("-t,--tokenize", opt->tokenize, "BLEU tokenizer: 13a, intl, char, none")->capture_default_str();
   sub->add_flag("-l,--lowercase", opt->lowercase, "Case-insensitive scores");

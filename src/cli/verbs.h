@@ -14,5 +14,7 @@ using Verb = std::pair<CLI::App*, std::function<void()>>;
 Verb setup_eval(CLI::App& app);
 Verb setup_prepare(CLI::App& app);
 Verb setup_config(CLI::App& app);
+Verb setup_train(CLI::App& app);
+Verb setup_translate(CLI::App& app);
 
 }  // namespace nmt::cli

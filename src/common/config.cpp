@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -287,7 +288,35 @@ void apply_override(json& doc, const std::string& assignment, std::set<std::stri
   overridden.insert(key);
 }
 
-void make_absolute(std::string& path) {
+// Expands ${VAR} and ${VAR:-default} from the environment, so a config can say
+// where data lives without hard-coding a machine's paths.
+std::string expand_env(const std::string& value, const std::string& key) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    const auto open = value.find("${", i);
+    if (open == std::string::npos) break;
+    const auto close = value.find('}', open);
+    if (close == std::string::npos) throw ConfigError("config key " + key + ": unterminated ${ in '" + value + "'");
+    out += value.substr(i, open - i);
+    const std::string inner = value.substr(open + 2, close - open - 2);
+    const auto dash = inner.find(":-");
+    const std::string name = inner.substr(0, dash);
+    const char* env = std::getenv(name.c_str());
+    if (env != nullptr && *env != '\0') {
+      out += env;
+    } else if (dash != std::string::npos) {
+      out += inner.substr(dash + 2);
+    } else {
+      throw ConfigError("config key " + key + " uses ${" + name + "}, which is not set in the environment");
+    }
+    i = close + 1;
+  }
+  return out + value.substr(std::min(i, value.size()));
+}
+
+void make_absolute(std::string& path, const std::string& key) {
+  path = expand_env(path, key);
   if (!path.empty()) path = std::filesystem::absolute(path).lexically_normal().string();
 }
 
@@ -407,14 +436,15 @@ Config parse_config(const std::string& text, const std::string& source, const st
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   Config config = parse_config(read_file(path), path, overrides);
-  for (FilePair* p : {&config.data.train, &config.data.valid, &config.data.test}) {
-    make_absolute(p->src);
-    make_absolute(p->tgt);
+  for (auto [p, name] : {std::pair{&config.data.train, "train"}, std::pair{&config.data.valid, "valid"},
+                         std::pair{&config.data.test, "test"}}) {
+    make_absolute(p->src, std::string("data.") + name + ".src");
+    make_absolute(p->tgt, std::string("data.") + name + ".tgt");
   }
-  make_absolute(config.vocab.path);
-  make_absolute(config.vocab.src_path);
-  make_absolute(config.vocab.tgt_path);
-  make_absolute(config.model_dir);
+  make_absolute(config.vocab.path, "vocab.path");
+  make_absolute(config.vocab.src_path, "vocab.src_path");
+  make_absolute(config.vocab.tgt_path, "vocab.tgt_path");
+  make_absolute(config.model_dir, "model_dir");
   return config;
 }
 

@@ -18,6 +18,22 @@ namespace {
   throw DataError("cannot " + action + " '" + path + "': " + std::strerror(err));
 }
 
+// Renames tmp over path, then fsyncs the directory so the rename itself is durable.
+void rename_synced(const std::string& tmp, const std::string& path) {
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail("rename to", path, err);
+  }
+  const std::filesystem::path target(path);
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
 }  // namespace
 
 std::string read_file(const std::string& path) {
@@ -45,7 +61,6 @@ void ensure_dir(const std::string& dir) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
-  const std::filesystem::path target(path);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("write", tmp, errno);
@@ -68,17 +83,17 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     ::unlink(tmp.c_str());
     fail("sync", tmp, err);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    fail("rename to", path, err);
+  rename_synced(tmp, path);
+}
+
+void link_atomic(const std::string& from, const std::string& to) {
+  const std::string tmp = to + ".tmp." + std::to_string(::getpid());
+  ::unlink(tmp.c_str());
+  if (::link(from.c_str(), tmp.c_str()) != 0) {
+    write_file_atomic(to, read_file(from));  // a file system without hard links
+    return;
   }
-  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  rename_synced(tmp, to);
 }
 
 }  // namespace nmt

@@ -1,5 +1,8 @@
 #include "nmt/train/checkpoint.h"
 
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
@@ -7,6 +10,7 @@
 
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
+#include "nmt/model/factory.h"
 
 namespace nmt::train {
 namespace {
@@ -40,7 +44,9 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
   try {
     torch::serialize::InputArchive archive;
     std::istringstream in(read_file(path));
-    archive.load_from(in);
+    // Tensors go straight to the model's device, whichever device saved them.
+    const auto params = model.parameters();
+    archive.load_from(in, params.empty() ? torch::Device(torch::kCPU) : params.front().device());
     torch::Tensor format;
     archive.read("format", format);
     if (format.item<int64_t>() != kFormat) {
@@ -56,11 +62,11 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
     std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
     for (const auto& p : model.named_parameters()) expected.emplace_back(p.key(), p.value().sizes().vec());
     model.load(model_archive);
-    const auto params = model.named_parameters();
+    const auto loaded = model.named_parameters();
     for (const auto& [name, sizes] : expected) {
-      if (params[name].sizes().vec() != sizes) {
+      if (loaded[name].sizes().vec() != sizes) {
         throw CheckpointError("checkpoint '" + path + "' is for other model sizes: " + name + " is " +
-                              c10::str(params[name].sizes()) + ", the config gives " + c10::str(sizes));
+                              c10::str(loaded[name].sizes()) + ", the config gives " + c10::str(sizes));
       }
     }
     if (optimizer != nullptr) {
@@ -73,6 +79,43 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
     throw CheckpointError("checkpoint '" + path + "' is truncated, corrupt or for another model: " +
                           first_line(e.what_without_backtrace()));
   }
+}
+
+void prune_checkpoints(const std::string& dir, int64_t keep) {
+  std::vector<std::pair<int64_t, std::filesystem::path>> numbered;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    int64_t step = 0;
+    int used = 0;
+    if (std::sscanf(name.c_str(), "step-%" SCNd64 ".pt%n", &step, &used) == 1 &&
+        static_cast<std::size_t>(used) == name.size()) {
+      numbered.emplace_back(step, entry.path());
+    }
+  }
+  std::sort(numbered.begin(), numbered.end());
+  for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < numbered.size(); ++i) {
+    std::filesystem::remove(numbered[i].second);
+  }
+}
+
+LoadedModel load_model(const std::string& model_dir, const std::string& which, torch::Device device) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(model_dir)) throw CheckpointError("model directory '" + model_dir + "' does not exist");
+  const std::string config_path = (fs::path(model_dir) / "config.json").string();
+  if (!fs::is_regular_file(config_path)) {
+    throw CheckpointError("'" + model_dir + "' is not a model directory: '" + config_path +
+                          "' does not exist (nmt train writes it)");
+  }
+  LoadedModel m;
+  m.config = parse_config(read_file(config_path), config_path);
+  m.vocabs = data::load_vocabs(model_dir, m.config.vocab.joint);
+  m.checkpoint = which == "best" || which == "last" ? (fs::path(model_dir) / "checkpoints" / (which + ".pt")).string()
+                                                      : which;
+  m.model = model::make_model(m.config, m.vocabs.src.size(), m.vocabs.tgt.size());
+  m.model->to(device);
+  load_checkpoint(m.checkpoint, *m.model, nullptr);
+  m.model->eval();
+  return m;
 }
 
 }  // namespace nmt::train

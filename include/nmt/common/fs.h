@@ -13,6 +13,10 @@ std::string read_file(const std::string& path);
 /// the new file, never a torn one.
 void write_file_atomic(const std::string& path, const std::string& content);
 
+/// Makes `to` a hard link to `from`, replacing `to` atomically (a copy where
+/// the file system has no hard links).
+void link_atomic(const std::string& from, const std::string& to);
+
 /// Creates `dir` and its parents; DataError naming it when that fails.
 void ensure_dir(const std::string& dir);
 

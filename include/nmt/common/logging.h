@@ -5,12 +5,25 @@
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
 #include <string>
 
 namespace nmt::log {
 
 /// Sets up the stderr sink. verbosity: 0 = warnings only, 1 = info, 2 = debug.
 void init(int verbosity);
+
+/// While it lives, log lines also go to `path` (appended), e.g. model_dir/train.log.
+class FileLog {
+ public:
+  explicit FileLog(const std::string& path);
+  ~FileLog();
+  FileLog(const FileLog&) = delete;
+  FileLog& operator=(const FileLog&) = delete;
+
+ private:
+  std::shared_ptr<spdlog::sinks::sink> sink_;
+};
 
 }  // namespace nmt::log
 

@@ -1,0 +1,35 @@
+// `nmt train`: teacher-forced training with validation, checkpoints, early
+// stopping, resume and clean interruption. Everything is kept in model_dir:
+//   config.json, spm.model, checkpoints/{step-N,best,last}.pt, metrics.jsonl, train.log
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "nmt/common/config.h"
+
+namespace nmt::train {
+
+struct TrainOptions {
+  bool resume = false;         ///< continue from checkpoints/last.pt
+  std::string device = "auto"; ///< cpu, cuda, cuda:N or auto
+  bool live_progress = false;  ///< redraw one progress line (for a terminal) instead of log lines
+  int threads = 1;             ///< as set by the caller; recorded in the log
+};
+
+struct TrainSummary {
+  int64_t steps = 0;
+  int64_t epoch = 1;
+  std::string stop_reason;  ///< max_steps, max_epochs, early_stopping or interrupted
+  double best_metric = 0;   ///< of training.early_stopping.metric; NaN without validation
+};
+
+/// Runs training as configured. A model_dir that already holds a run is an
+/// error unless options.resume is set.
+TrainSummary train(const Config& config, const TrainOptions& options);
+
+/// Makes a running train() save and return after its current update, as
+/// SIGINT and SIGTERM do while train() runs.
+void request_stop();
+
+}  // namespace nmt::train
