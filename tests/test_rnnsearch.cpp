@@ -5,6 +5,7 @@
 #include "nmt/common/error.h"
 #include "nmt/model/factory.h"
 #include "nmt/model/rnnsearch.h"
+#include "nmt/model/transformer.h"
 #include "nmt/search/search.h"
 #include "test_util.h"
 
@@ -70,7 +71,10 @@ TEST(ModelFactory, BuildsTheConfiguredFamily) {
   const auto src = torch::tensor({{5, 3}});
   EXPECT_EQ(m->forward(src, src.ne(0), torch::tensor({{2, 7, 8}})).sizes(), (std::vector<int64_t>{1, 3, 23}));
   c.model.type = "transformer";
-  EXPECT_THROW(make_model(c, 20, 23), ConfigError);
+  c.model.transformer = test::tiny_transformer();
+  const auto t = make_model(c, 20, 23);
+  ASSERT_NE(std::dynamic_pointer_cast<TransformerImpl>(t), nullptr);
+  EXPECT_EQ(t->forward(src, src.ne(0), torch::tensor({{2, 7, 8}})).sizes(), (std::vector<int64_t>{1, 3, 23}));
 }
 
 TEST(GreedySearch, RespectsLengthLimitsAndEqualsStepwiseArgmax) {

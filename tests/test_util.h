@@ -69,6 +69,20 @@ inline RnnsearchConfig tiny_rnnsearch(int64_t decoder_hidden = 10) {
   return c;
 }
 
+/// A tiny Transformer: 2+2 layers, d_model 16, 4 heads, no dropout.
+inline TransformerConfig tiny_transformer(bool pre_norm = false, bool tie = false) {
+  TransformerConfig c;
+  c.encoder_layers = 2;
+  c.decoder_layers = 2;
+  c.d_model = 16;
+  c.heads = 4;
+  c.ff_dim = 24;
+  c.pre_norm = pre_norm;
+  c.attention_dropout = 0.0;
+  c.tie_embeddings = tie;
+  return c;
+}
+
 struct RunResult {
   int code = -1;
   std::string out;  // stdout

@@ -1,6 +1,11 @@
 #include "nmt/model/attention.h"
 
+#include <cmath>
 #include <limits>
+
+#include <ATen/ATen.h>
+#include <torch/nn/functional/linear.h>
+#include <torch/version.h>
 
 namespace nmt::model {
 
@@ -28,6 +33,96 @@ std::pair<torch::Tensor, torch::Tensor> AdditiveAttentionImpl::forward(const tor
   // [B, H]
   const auto context = torch::bmm(weights.unsqueeze(1), annotations).squeeze(1);
   return {context, weights};
+}
+
+}  // namespace nmt::model
+
+namespace nmt::model {
+
+namespace {
+
+void check_attention_shapes(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                            const torch::Tensor& key_mask, bool causal) {
+  TORCH_CHECK(q.dim() == 4 && k.dim() == 4 && v.sizes() == k.sizes(), "attention expects q [B, H, Tq, Dh], k and v [B, H, Tk, Dh]");
+  TORCH_CHECK(q.size(0) == k.size(0) && q.size(1) == k.size(1) && q.size(3) == k.size(3), "attention: q and k disagree");
+  TORCH_CHECK(!key_mask.defined() || (key_mask.dim() == 2 && key_mask.size(0) == k.size(0) && key_mask.size(1) == k.size(2)),
+              "attention: key_mask must be [B, Tk]");
+  TORCH_CHECK(!causal || q.size(2) == k.size(2), "causal attention needs as many queries as keys");
+}
+
+// [Tq, Tk] bool, true where query i may see key j (j <= i).
+torch::Tensor causal_allowed(int64_t length, const torch::Device& device) {
+  return torch::ones({length, length}, torch::dtype(torch::kBool).device(device)).tril();
+}
+
+}  // namespace
+
+torch::Tensor reference_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& key_mask, bool causal, double dropout) {
+  check_attention_shapes(q, k, v, key_mask, causal);
+  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(3)));  // [B, H, Tq, Tk]
+  constexpr float kMasked = -std::numeric_limits<float>::infinity();
+  if (key_mask.defined()) scores = scores.masked_fill(key_mask.logical_not().view({k.size(0), 1, 1, k.size(2)}), kMasked);
+  if (causal) scores = scores.masked_fill(causal_allowed(q.size(2), q.device()).logical_not(), kMasked);
+  auto weights = torch::softmax(scores, -1);
+  if (dropout > 0) weights = torch::dropout(weights, dropout, /*train=*/true);
+  return torch::matmul(weights, v);
+}
+
+torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                           const torch::Tensor& key_mask, bool causal, double dropout) {
+#if TORCH_VERSION_MAJOR >= 2
+  check_attention_shapes(q, k, v, key_mask, causal);
+  c10::optional<torch::Tensor> mask;
+  if (key_mask.defined()) {
+    mask = key_mask.view({k.size(0), 1, 1, k.size(2)});
+    // The fused kernels take one mask: with both, fold the causal one in (never the case in this project).
+    if (causal) {
+      mask = mask->logical_and(causal_allowed(q.size(2), q.device()));
+      causal = false;
+    }
+  }
+  return at::scaled_dot_product_attention(q, k, v, mask, dropout, causal);
+#else
+  return reference_attention(q, k, v, key_mask, causal, dropout);
+#endif
+}
+
+MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t d_model, int64_t heads, double dropout)
+    : d_model_(d_model), heads_(heads), dropout_(dropout) {
+  TORCH_CHECK(d_model % heads == 0, "d_model must be divisible by heads");
+  in_ = register_module("in", torch::nn::Linear(d_model, 3 * d_model));
+  out_ = register_module("out", torch::nn::Linear(d_model, d_model));
+}
+
+torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {
+  return x.view({x.size(0), x.size(1), heads_, d_model_ / heads_}).transpose(1, 2);
+}
+
+torch::Tensor MultiHeadAttentionImpl::queries(const torch::Tensor& x) {
+  const auto w = in_->weight.slice(0, 0, d_model_);
+  const auto b = in_->bias.slice(0, 0, d_model_);
+  return split_heads(torch::nn::functional::linear(x, w, b));
+}
+
+std::pair<torch::Tensor, torch::Tensor> MultiHeadAttentionImpl::keys_values(const torch::Tensor& x) {
+  const auto w = in_->weight.slice(0, d_model_);
+  const auto b = in_->bias.slice(0, d_model_);
+  const auto kv = torch::nn::functional::linear(x, w, b).chunk(2, -1);
+  return {split_heads(kv[0]), split_heads(kv[1])};
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> MultiHeadAttentionImpl::queries_keys_values(
+    const torch::Tensor& x) {
+  const auto qkv = in_->forward(x).chunk(3, -1);
+  return {split_heads(qkv[0]), split_heads(qkv[1]), split_heads(qkv[2])};
+}
+
+torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                             const torch::Tensor& key_mask, bool causal) {
+  const auto heads = scaled_dot_product_attention(q, k, v, key_mask, causal, is_training() ? dropout_ : 0.0);
+  const auto merged = heads.transpose(1, 2).reshape({q.size(0), q.size(2), d_model_});  // [B, Tq, D]
+  return out_->forward(merged);
 }
 
 }  // namespace nmt::model
