@@ -1,0 +1,162 @@
+// End-to-end checks of nmt train, translate and eval --model on a tiny RNNsearch:
+// resume equivalence, interruption, line order, and errors naming the file.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "../test_util.h"
+
+namespace nmt {
+namespace {
+
+using test::run_nmt;
+
+void expect_error(const test::RunResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.code, code) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(test::count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+// A tiny RNNsearch on 300 toy pairs, with dropout so that resuming has RNG state to restore.
+std::string write_config(const test::TempDir& d, const std::string& model_dir, const std::string& training = "") {
+  test::write_file(d / "c.json", R"({
+    "data": {"train": {"src": ")" + test::toy("valid.en") + R"(", "tgt": ")" + test::toy("valid.fr") + R"("},
+             "valid": {"src": ")" + test::toy("test.en") + R"(", "tgt": ")" + test::toy("test.fr") + R"("},
+             "max_len": 40},
+    "vocab": {"size": 150},
+    "model": {"rnnsearch": {"embed_dim": 16, "encoder_hidden": 16, "decoder_hidden": 24, "attention_dim": 16,
+                            "maxout_dim": 16}},
+    "training": {"lr": 0.01, "batch_tokens": 300, "dropout": 0.2, "log_every": 1, "valid_every": 1000,
+                 "max_steps": 40)" + training + R"(},
+    "decoding": {"beam": 2},
+    "model_dir": ")" + (d / model_dir) + R"("})");
+  return d / "c.json";
+}
+
+// Loss of every train event in metrics.jsonl, by step.
+std::map<int64_t, double> train_losses(const std::string& metrics) {
+  std::map<int64_t, double> losses;
+  std::istringstream in(test::slurp(metrics));
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.at("event") == "train") losses[j.at("step").get<int64_t>()] = j.at("loss").get<double>();
+  }
+  return losses;
+}
+
+// One trained model shared by the translate checks.
+class TrainedModel : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir;
+    const auto r = run_nmt("train --threads 2 -c " + write_config(*dir_, "model"));
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string model() { return *dir_ / "model"; }
+  static test::TempDir* dir_;
+};
+test::TempDir* TrainedModel::dir_ = nullptr;
+
+TEST_F(TrainedModel, TrainWritesTheModelDirectory) {
+  for (const char* f : {"config.json", "spm.model", "metrics.jsonl", "train.log", "checkpoints/best.pt",
+                        "checkpoints/last.pt", "checkpoints/step-40.pt"}) {
+    EXPECT_TRUE(std::filesystem::exists(model() + "/" + f)) << f;
+  }
+  EXPECT_EQ(train_losses(model() + "/metrics.jsonl").size(), 40u);
+  // A second run into the same directory is refused rather than overwriting it.
+  test::TempDir d;
+  const auto r = run_nmt("train -c " + write_config(d, "x") + " --set model_dir=" + model());
+  expect_error(r, 2, "pass --resume");
+}
+
+TEST_F(TrainedModel, TranslateKeepsOrderAndEmptyLines) {
+  const std::vector<std::string> lines = {"the small dog sees the cats .", "a woman eats an apple .",
+                                          "the boys are reading .", "she likes the red car ."};
+  std::vector<std::string> alone;
+  for (const auto& l : lines) {
+    const auto r = run_nmt("translate --threads 1 -m " + model(), l + "\n");
+    ASSERT_EQ(r.code, 0) << r.err;
+    ASSERT_EQ(test::count_lines(r.out), 1);
+    alone.push_back(r.out.substr(0, r.out.size() - 1));
+  }
+  // Together, with empty lines between, batched and sorted by length internally.
+  std::string input, expected;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    input += lines[i] + "\n\n";
+    expected += alone[i] + "\n\n";
+  }
+  const auto r = run_nmt("translate --threads 1 --batch-tokens 12 -m " + model(), input);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, expected);
+  EXPECT_EQ(r.out.find("[vocab]"), std::string::npos);  // logs stay off stdout
+
+  const auto nbest = run_nmt("translate --threads 1 --beam 3 --n-best 3 -m " + model(), lines[0] + "\n");
+  ASSERT_EQ(nbest.code, 0) << nbest.err;
+  EXPECT_EQ(test::count_lines(nbest.out), 3);
+  EXPECT_EQ(nbest.out.rfind("0 ||| ", 0), 0u) << nbest.out;
+}
+
+TEST_F(TrainedModel, EvalTranslatesAndScores) {
+  const auto r = run_nmt("eval --threads 2 --model " + model() + " --src " + test::toy("test.en") + " --ref " +
+                         test::toy("test.fr") + " --json -m bleu");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("name"), "BLEU") << r.out;
+  EXPECT_GT(j.at("score").get<double>(), 0.0) << r.out;
+}
+
+TEST_F(TrainedModel, BadModelsAndInputGiveOneLineNamingTheFile) {
+  test::TempDir d;
+  expect_error(run_nmt("translate -m " + (d / "none"), "a\n"), 2, d / "none");
+  std::filesystem::copy(model(), d / "m", std::filesystem::copy_options::recursive);
+  const std::string best = d / "m/checkpoints/best.pt";
+  const auto size = std::filesystem::file_size(best);
+  std::filesystem::resize_file(best, size / 2);
+  expect_error(run_nmt("translate -m " + (d / "m"), "a\n"), 2, best);
+  std::filesystem::resize_file(best, size);  // now zeros in the second half
+  expect_error(run_nmt("translate -m " + (d / "m"), "a\n"), 2, best);
+  test::write_file(best, std::string(size, 'x'));
+  expect_error(run_nmt("translate -m " + (d / "m"), "a\n"), 2, best);
+  expect_error(run_nmt("-q translate -m " + model(), "ok\n\xC3\x28\n"), 2, "<stdin>: line 2: invalid UTF-8");
+  expect_error(run_nmt("translate --device tpu -m " + model(), "a\n"), 2, "--device");
+}
+
+TEST(TrainCli, ResumedRunGivesTheSameLossesAsAnUninterruptedOne) {
+  test::TempDir d;
+  const auto whole = run_nmt("train --threads 2 -c " + write_config(d, "whole", R"(, "max_steps": 8)"));
+  ASSERT_EQ(whole.code, 0) << whole.err;
+  const auto first = run_nmt("train --threads 2 -c " + write_config(d, "parts", R"(, "max_steps": 4)"));
+  ASSERT_EQ(first.code, 0) << first.err;
+  const auto second = run_nmt("train --threads 2 --resume -c " + write_config(d, "parts", R"(, "max_steps": 8)"));
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_NE(second.err.find("resumed from"), std::string::npos) << second.err;
+  const auto a = train_losses(d / "whole/metrics.jsonl");
+  const auto b = train_losses(d / "parts/metrics.jsonl");
+  ASSERT_EQ(a.size(), 8u);
+  ASSERT_EQ(b.size(), 8u);
+  for (int64_t step = 1; step <= 8; ++step) EXPECT_EQ(a.at(step), b.at(step)) << "step " << step;
+}
+
+TEST(TrainCli, SigintSavesACheckpointThatResumes) {
+  test::TempDir d;
+  const std::string config = write_config(d, "model", R"(, "max_steps": 100000)");
+  // Start training, wait for its first progress event, then interrupt it.
+  const std::string script = "'" + std::string(NMT_BINARY) + "' train --threads 1 -c '" + config + "' 2>'" +
+                             (d / "err") + "' & pid=$!; for i in $(seq 600); do grep -q '\"train\"' '" +
+                             (d / "model/metrics.jsonl") + "' 2>/dev/null && break; sleep 0.1; done; kill -INT $pid; "
+                             "wait $pid";
+  test::write_file(d / "run.sh", script);
+  const int status = std::system(("bash '" + (d / "run.sh") + "'").c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << test::slurp(d / "err");
+  EXPECT_NE(test::slurp(d / "err").find("interrupted at step"), std::string::npos) << test::slurp(d / "err");
+  EXPECT_TRUE(std::filesystem::exists(d / "model/checkpoints/last.pt"));
+  const auto resumed = run_nmt("train --threads 2 --resume -c " + config + " --set training.max_steps=3");
+  EXPECT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resumed from"), std::string::npos) << resumed.err;
+}
+
+}  // namespace
+}  // namespace nmt
