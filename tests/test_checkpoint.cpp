@@ -4,6 +4,7 @@
 
 #include "nmt/common/error.h"
 #include "nmt/model/rnnsearch.h"
+#include "nmt/model/transformer.h"
 #include "nmt/train/checkpoint.h"
 #include "test_util.h"
 
@@ -43,6 +44,24 @@ TEST(Checkpoint, SaveThenLoadGivesIdenticalLogitsAndOptimizerState) {
   torch::GradMode::set_enabled(false);
   EXPECT_TRUE(torch::equal(a->forward(src, src.ne(0), tgt), b->forward(src, src.ne(0), tgt)));
   EXPECT_FALSE(std::filesystem::exists(d / "c.pt.tmp"));
+}
+
+TEST(Checkpoint, TransformerSaveThenLoadGivesIdenticalLogits) {
+  test::TempDir d;
+  const auto make_transformer = [](uint64_t seed) {
+    torch::manual_seed(seed);
+    model::Transformer m(test::tiny_transformer(/*pre_norm=*/true, /*tie=*/true), 23, 23, 0.0);
+    m->eval();
+    return m;
+  };
+  auto a = make_transformer(1);
+  save_checkpoint(d / "t.pt", *a, nullptr, "{}");
+  auto b = make_transformer(2);
+  load_checkpoint(d / "t.pt", *b, nullptr);
+  const auto src = torch::tensor({{5, 6, 3}, {7, 3, 0}});
+  const auto tgt = torch::tensor({{2, 9, 10}, {2, 11, 0}});
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(a->forward(src, src.ne(0), tgt), b->forward(src, src.ne(0), tgt)));
 }
 
 TEST(Checkpoint, BadFilesAreCheckpointErrorsNamingTheFile) {

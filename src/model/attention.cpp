@@ -91,8 +91,8 @@ torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const torch::
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t d_model, int64_t heads, double dropout)
     : d_model_(d_model), heads_(heads), dropout_(dropout) {
   TORCH_CHECK(d_model % heads == 0, "d_model must be divisible by heads");
-  in_ = register_module("in", torch::nn::Linear(d_model, 3 * d_model));
-  out_ = register_module("out", torch::nn::Linear(d_model, d_model));
+  in_ = register_module("in_proj", torch::nn::Linear(d_model, 3 * d_model));
+  out_ = register_module("out_proj", torch::nn::Linear(d_model, d_model));
 }
 
 torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {

@@ -8,13 +8,13 @@
 namespace nmt::model {
 
 FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t ff_dim, double activation_dropout) {
-  in_ = register_module("in", torch::nn::Linear(d_model, ff_dim));
-  out_ = register_module("out", torch::nn::Linear(ff_dim, d_model));
+  fc1_ = register_module("fc1", torch::nn::Linear(d_model, ff_dim));
+  fc2_ = register_module("fc2", torch::nn::Linear(ff_dim, d_model));
   dropout_ = register_module("dropout", torch::nn::Dropout(activation_dropout));
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  return out_->forward(dropout_->forward(torch::relu(in_->forward(x))));
+  return fc2_->forward(dropout_->forward(torch::relu(fc1_->forward(x))));
 }
 
 ResidualImpl::ResidualImpl(int64_t d_model, bool pre_norm, double dropout) : pre_norm_(pre_norm) {
