@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "nmt/common/config.h"
 #include "nmt/common/error.h"
 #include "test_util.h"
@@ -150,6 +152,34 @@ TEST(Config, ClosestMatch) {
   EXPECT_EQ(closest_match("batch_token", {"batch_tokens", "beam"}), "batch_tokens");
   EXPECT_EQ(closest_match("dropuot", {"dropout", "seed"}), "dropout");
   EXPECT_EQ(closest_match("xyz", {"dropout", "seed"}), "");
+}
+
+TEST(Config, PathsExpandEnvironmentVariables) {
+  ::setenv("NMT_TEST_CORPUS", "/corpora/m30k", 1);
+  ::unsetenv("NMT_TEST_UNSET");
+  test::TempDir d;
+  const auto load = [&](const std::string& json) {
+    test::write_file(d / "c.json", json);
+    return load_config(d / "c.json");
+  };
+  const Config c = load(R"({"data": {"train": {"src": "${NMT_TEST_CORPUS}/train.en",
+                                                "tgt": "${NMT_TEST_UNSET:-/data/x}/train.fr"}},
+                             "model_dir": "${NMT_TEST_UNSET:-/runs}/${NMT_TEST_CORPUS:-no}"})");
+  EXPECT_EQ(c.data.train.src, "/corpora/m30k/train.en");
+  EXPECT_EQ(c.data.train.tgt, "/data/x/train.fr");
+  EXPECT_EQ(c.model_dir, "/runs/corpora/m30k");
+  const auto error = [&](const std::string& json) {
+    try {
+      load(json);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(error(R"({"data": {"valid": {"src": "${NMT_TEST_UNSET}/v.en", "tgt": "v.fr"}}})"),
+            "config key data.valid.src uses ${NMT_TEST_UNSET}, which is not set in the environment");
+  EXPECT_EQ(error(R"({"model_dir": "${NMT_TEST_CORPUS"})"),
+            "config key model_dir: unterminated ${ in '${NMT_TEST_CORPUS'");
 }
 
 }  // namespace

@@ -271,8 +271,9 @@ struct Config {
 };
 
 /// Loads a config file (JSON with comments), applies `--set key=value` overrides,
-/// checks every key and resolves relative paths against the working directory.
-/// Throws ConfigError naming the file and key.
+/// checks every key, expands `${VAR}` and `${VAR:-default}` from the environment
+/// in the data, vocab and model_dir paths, and resolves relative paths against
+/// the working directory. Throws ConfigError naming the file and key.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
 /// Parses a config from JSON text; `source` names it in errors.

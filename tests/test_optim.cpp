@@ -1,0 +1,60 @@
+// Adadelta, the paper optimizer of RNNsearch: the update follows the formula,
+// and its state survives a checkpoint.
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "nmt/train/adadelta.h"
+#include "nmt/train/checkpoint.h"
+#include "test_util.h"
+
+namespace nmt::train {
+namespace {
+
+TEST(Adadelta, StepsFollowTheFormula) {
+  const double lr = 0.5, rho = 0.9, eps = 1e-6;
+  auto x = torch::tensor({1.0, -2.0, 3.0}, torch::kDouble).requires_grad_();
+  Adadelta opt({x}, AdadeltaOptions(lr).rho(rho).eps(eps));
+  auto expected = x.detach().clone();
+  auto square_avg = torch::zeros_like(expected), acc_delta = torch::zeros_like(expected);
+  for (int step = 0; step < 3; ++step) {
+    opt.zero_grad();
+    (x * x * x).sum().backward();  // g = 3 x^2
+    const auto g = 3 * expected * expected;
+    square_avg = rho * square_avg + (1 - rho) * g * g;
+    const auto dx = torch::sqrt(acc_delta + eps) / torch::sqrt(square_avg + eps) * g;
+    acc_delta = rho * acc_delta + (1 - rho) * dx * dx;
+    expected = expected - lr * dx;
+    opt.step();
+    EXPECT_TRUE(torch::allclose(x.detach(), expected, 1e-12, 1e-12)) << "step " << step;
+  }
+}
+
+TEST(Adadelta, StateSurvivesACheckpoint) {
+  test::TempDir d;
+  const auto make = [] {
+    torch::manual_seed(0);
+    return torch::nn::Linear(3, 2);
+  };
+  const auto input = torch::tensor({{1.0f, 2.0f, -1.0f}});
+  auto a = make();
+  Adadelta opt_a(a->parameters(), AdadeltaOptions(1.0).rho(0.95));
+  const auto step = [&](torch::nn::Linear& m, Adadelta& opt) {
+    opt.zero_grad();
+    m->forward(input).pow(2).sum().backward();
+    opt.step();
+  };
+  step(a, opt_a);
+  step(a, opt_a);
+  save_checkpoint(d / "c.pt", *a, &opt_a, "{}");
+  auto b = make();
+  Adadelta opt_b(b->parameters(), AdadeltaOptions(1.0).rho(0.95));
+  load_checkpoint(d / "c.pt", *b, &opt_b);
+  step(a, opt_a);
+  step(b, opt_b);
+  EXPECT_TRUE(torch::equal(a->weight, b->weight));
+  EXPECT_TRUE(torch::equal(a->bias, b->bias));
+}
+
+}  // namespace
+}  // namespace nmt::train
