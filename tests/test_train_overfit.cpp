@@ -1,4 +1,4 @@
-// The model, loss and greedy search together: training overfits 20 pairs until
+// The models, loss and greedy search together: training overfits 20 pairs until
 // greedy decoding reproduces every reference (BLEU 100).
 #include <gtest/gtest.h>
 
@@ -8,6 +8,7 @@
 #include "nmt/data/corpus.h"
 #include "nmt/eval/bleu.h"
 #include "nmt/model/rnnsearch.h"
+#include "nmt/model/transformer.h"
 #include "nmt/search/search.h"
 #include "nmt/train/loss.h"
 #include "test_util.h"
@@ -15,7 +16,10 @@
 namespace nmt {
 namespace {
 
-TEST(Overfit, RnnsearchLearnsTwentyPairsToBleu100) {
+// Trains `make_model(src_vocab, tgt_vocab)` on the first 20 toy pairs until the
+// loss is near 0, then expects greedy search to reproduce every reference.
+template <class MakeModel>
+void expect_overfits_twenty_pairs(MakeModel make_model, double lr) {
   test::TempDir dir;
   test::train_toy_vocab(dir / "spm.model");
   const auto vocabs = data::load_vocabs(dir.str(), true);
@@ -26,14 +30,8 @@ TEST(Overfit, RnnsearchLearnsTwentyPairsToBleu100) {
   const auto batch = data::collate(corpus, ids);
 
   torch::manual_seed(1);
-  RnnsearchConfig c;
-  c.embed_dim = 32;
-  c.encoder_hidden = 32;
-  c.decoder_hidden = 64;
-  c.attention_dim = 32;
-  c.maxout_dim = 32;
-  model::RNNSearch m(c, vocabs.src.size(), vocabs.tgt.size(), 0.0);
-  torch::optim::Adam opt(m->parameters(), torch::optim::AdamOptions(1e-2));
+  auto m = make_model(vocabs.src.size(), vocabs.tgt.size());
+  torch::optim::Adam opt(m->parameters(), torch::optim::AdamOptions(lr));
   float last_loss = 0;
   for (int step = 0; step < 400; ++step) {
     opt.zero_grad();
@@ -57,6 +55,27 @@ TEST(Overfit, RnnsearchLearnsTwentyPairsToBleu100) {
   }
   EXPECT_EQ(hyps, refs);
   EXPECT_NEAR(eval::corpus_bleu(hyps, {refs}).score, 100.0, 1e-9);
+}
+
+TEST(Overfit, RnnsearchLearnsTwentyPairsToBleu100) {
+  RnnsearchConfig c;
+  c.embed_dim = 32;
+  c.encoder_hidden = 32;
+  c.decoder_hidden = 64;
+  c.attention_dim = 32;
+  c.maxout_dim = 32;
+  expect_overfits_twenty_pairs([&](int64_t src, int64_t tgt) { return model::RNNSearch(c, src, tgt, 0.0); }, 1e-2);
+}
+
+TEST(Overfit, TransformerLearnsTwentyPairsToBleu100) {
+  TransformerConfig c;
+  c.encoder_layers = 2;
+  c.decoder_layers = 2;
+  c.d_model = 64;
+  c.heads = 4;
+  c.ff_dim = 128;
+  c.attention_dropout = 0.0;
+  expect_overfits_twenty_pairs([&](int64_t src, int64_t tgt) { return model::Transformer(c, src, tgt, 0.0); }, 3e-3);
 }
 
 TEST(Loss, LabelSmoothingMatchesTheFormula) {

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "nmt/data/vocab.h"
 
 namespace nmt::test {
@@ -108,6 +110,16 @@ inline int count_lines(const std::string& s) {
   int n = 0;
   for (const char c : s) n += c == '\n';
   return n;
+}
+
+/// Expects a failed run: exit `code`, nothing on stdout, and exactly one line on
+/// stderr, starting "nmt: error: " and containing `needle`.
+inline void expect_error(const RunResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.code, code) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("nmt: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
 }
 
 }  // namespace nmt::test

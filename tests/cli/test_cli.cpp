@@ -7,16 +7,8 @@
 namespace nmt {
 namespace {
 
+using test::expect_error;
 using test::run_nmt;
-
-// Exactly one line on stderr, starting "nmt: error: " and containing `needle`.
-void expect_error(const test::RunResult& r, int code, const std::string& needle) {
-  EXPECT_EQ(r.code, code) << r.err;
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(test::count_lines(r.err), 1) << r.err;
-  EXPECT_EQ(r.err.rfind("nmt: error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-}
 
 TEST(Cli, VersionReportsTorchBlasAndThreads) {
   const auto r = run_nmt("--version");

@@ -9,14 +9,8 @@
 namespace nmt {
 namespace {
 
+using test::expect_error;
 using test::run_nmt;
-
-void expect_error(const test::RunResult& r, int code, const std::string& needle) {
-  EXPECT_EQ(r.code, code) << r.err;
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(test::count_lines(r.err), 1) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-}
 
 // A tiny RNNsearch on 300 toy pairs, with dropout so that resuming has RNG state to restore.
 std::string write_config(const test::TempDir& d, const std::string& model_dir, const std::string& training = "") {
