@@ -25,10 +25,10 @@
 #include "nmt/eval/chrf.h"
 #include "nmt/model/factory.h"
 #include "nmt/search/translator.h"
-#include "nmt/train/adadelta.h"
 #include "nmt/train/checkpoint.h"
 #include "nmt/train/loss.h"
 #include "nmt/train/lr_schedule.h"
+#include "nmt/train/step.h"
 
 namespace nmt::train {
 namespace fs = std::filesystem;
@@ -119,19 +119,6 @@ void restore_rng(const json& j, torch::Device device) {
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(unhex(j.at("cuda").get<std::string>()));
   }
-}
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
-                                                        const std::vector<torch::Tensor>& params) {
-  if (t.optimizer == "adadelta") {
-    return std::make_unique<Adadelta>(params, AdadeltaOptions(t.lr).rho(t.adadelta_rho).eps(t.adadelta_eps));
-  }
-  return std::make_unique<torch::optim::Adam>(
-      params, torch::optim::AdamOptions(t.lr).betas({t.adam_beta1, t.adam_beta2}).eps(t.adam_eps));
-}
-
-void set_lr(torch::optim::Optimizer& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }
 
 // Appends one JSON object per line and flushes, so the file is readable while training runs.
@@ -328,28 +315,19 @@ json Trainer::meta() const {
 }
 
 double Trainer::train_step(const data::Batch& batch) {
-  model_->train();
   set_lr(*optimizer_, schedule_.lr(step_));
-  optimizer_->zero_grad();
-  const auto src = batch.src.to(device_), mask = batch.src_mask.to(device_);
-  const auto logits = model_->forward(src, mask, batch.tgt_in.to(device_));
-  const auto out = label_smoothed_nll(logits, batch.tgt_out.to(device_), t_.label_smoothing);
-  out.loss.backward();
-  double norm = 0;
-  if (t_.clip_norm > 0) norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), t_.clip_norm);
-  optimizer_->step();
-  const double loss = out.loss.item<double>();
-  if (!std::isfinite(loss)) {
+  const auto r = train::train_step(*model_, *optimizer_, batch, t_, device_);
+  if (!std::isfinite(r.loss)) {
     throw std::runtime_error(fmt::format("training diverged at step {}: loss is {}; lower training.lr or raise "
-                                         "training.warmup", step_, loss));
+                                         "training.warmup", step_, r.loss));
   }
-  win_loss_ += loss * static_cast<double>(out.tokens);
-  win_nll_ += out.nll.item<double>();
-  win_norm_ += norm;
-  win_tokens_ += out.tokens;
+  win_loss_ += r.loss * static_cast<double>(r.tokens);
+  win_nll_ += r.nll;
+  win_norm_ += r.grad_norm;
+  win_tokens_ += r.tokens;
   win_sents_ += batch.src.size(0);
   ++win_steps_;
-  return loss;
+  return r.loss;
 }
 
 int64_t Trainer::planned_steps() const {

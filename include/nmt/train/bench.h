@@ -1,0 +1,57 @@
+// Training throughput against the hardware: the fp32 GEMM roofline measured in
+// the same process, model FLOPs per target token, MFU and peak memory. The
+// FLOP count is the PyTorch peer's (../shared/peers/README.md): 6 x forward
+// multiply-adds of the matrix products, over real (unpadded) lengths.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include <torch/types.h>
+
+#include "nmt/common/config.h"
+#include "nmt/data/batcher.h"
+
+namespace nmt::train {
+
+/// Best GFLOP/s of an n x n fp32 matrix product on `device`: 3 warm-up calls,
+/// then the best of 3 loops of 10 calls, at 2 n^3 FLOPs each.
+double gemm_gflops(int64_t n, torch::Device device);
+
+/// Forward multiply-adds of the matrix products of `model` on one batch.
+double forward_macs(const ModelConfig& model, int64_t src_vocab, int64_t tgt_vocab, const data::Batch& batch);
+
+struct TrainBenchOptions {
+  int64_t steps = 45;   ///< timed updates
+  int64_t warmup = 5;   ///< untimed updates before them
+  std::string device = "cpu";
+  int threads = 1;      ///< as set by the caller; reported
+};
+
+struct TrainBench {
+  int64_t steps = 0;
+  int64_t tgt_tokens = 0;  ///< real target tokens of the timed steps, bos and eos included (as the peer counts)
+  int64_t src_tokens = 0;  ///< real source tokens, eos included
+  double seconds = 0;                      ///< summed time of the timed steps
+  double step_ms_median = 0;
+  double flops = 0;                        ///< model FLOPs of the timed steps
+  double gemm_gflops_before = 0, gemm_gflops_after = 0;
+  double peak_rss_mb = 0;
+  int64_t parameters = 0;
+
+  double tgt_tokens_per_s() const { return static_cast<double>(tgt_tokens) / seconds; }
+  double achieved_gflops() const { return flops / seconds / 1e9; }
+  double gemm_gflops() const { return std::max(gemm_gflops_before, gemm_gflops_after); }
+  double mfu() const { return achieved_gflops() / gemm_gflops(); }
+};
+
+/// Trains the config's model on the first warmup + steps batches of the seed's
+/// first epoch (collated before timing), exactly as `nmt train` updates, and
+/// times each update. Vocabulary and corpus cache live in config.model_dir.
+TrainBench bench_training(const Config& config, const TrainBenchOptions& options);
+
+/// Peak resident memory of this process so far, in MB.
+double peak_rss_mb();
+
+}  // namespace nmt::train

@@ -1,0 +1,34 @@
+// One teacher-forced update, shared by `nmt train` and `nmt bench train`.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <torch/optim/optimizer.h>
+
+#include "nmt/common/config.h"
+#include "nmt/data/batcher.h"
+#include "nmt/model/seq2seq.h"
+
+namespace nmt::train {
+
+/// Adam (betas, eps from the config) or Adadelta over `params`.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
+                                                        const std::vector<torch::Tensor>& params);
+
+/// Sets the learning rate of every parameter group.
+void set_lr(torch::optim::Optimizer& optimizer, double lr);
+
+struct StepResult {
+  double loss = 0;       ///< mean label-smoothed loss per real target token
+  double nll = 0;        ///< summed plain negative log-likelihood
+  int64_t tokens = 0;    ///< real target tokens
+  double grad_norm = 0;  ///< before clipping; 0 when training.clip_norm is 0
+};
+
+/// zero_grad, forward in train mode, label-smoothed loss, backward, clipping and
+/// the optimizer step, with the batch moved to `device`.
+StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
+                      const TrainingConfig& t, torch::Device device);
+
+}  // namespace nmt::train

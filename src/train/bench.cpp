@@ -1,0 +1,133 @@
+#include "nmt/train/bench.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include <torch/torch.h>
+
+#include "nmt/common/device.h"
+#include "nmt/common/logging.h"
+#include "nmt/data/dataset.h"
+#include "nmt/model/factory.h"
+#include "nmt/train/lr_schedule.h"
+#include "nmt/train/step.h"
+
+namespace nmt::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void synchronize(torch::Device device) {
+  // A host copy of a scalar waits for the device's queue.
+  if (device.is_cuda()) torch::zeros({1}, torch::TensorOptions().device(device)).cpu();
+}
+
+}  // namespace
+
+double gemm_gflops(int64_t n, torch::Device device) {
+  torch::NoGradGuard no_grad;
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat).device(device);
+  const auto a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
+  auto c = torch::empty({n, n}, opts);
+  for (int i = 0; i < 3; ++i) torch::mm_out(c, a, b);
+  synchronize(device);
+  double best = 1e30;
+  for (int loop = 0; loop < 3; ++loop) {
+    const auto start = Clock::now();
+    for (int i = 0; i < 10; ++i) torch::mm_out(c, a, b);
+    synchronize(device);
+    best = std::min(best, seconds_since(start));
+  }
+  const double dn = static_cast<double>(n);
+  return 10 * 2 * dn * dn * dn / best / 1e9;
+}
+
+double forward_macs(const ModelConfig& model, int64_t src_vocab, int64_t tgt_vocab, const data::Batch& batch) {
+  (void)src_vocab;  // embedding lookups are not matrix products
+  const auto src_len = batch.src_mask.sum(1).to(torch::kCPU), tgt_len = batch.tgt_mask.sum(1).to(torch::kCPU);
+  const auto* s_len = src_len.data_ptr<int64_t>();
+  const auto* t_len = tgt_len.data_ptr<int64_t>();
+  const double V = static_cast<double>(tgt_vocab);
+  double macs = 0;
+  for (int64_t b = 0; b < batch.src.size(0); ++b) {
+    const double S = static_cast<double>(s_len[b]), T = static_cast<double>(t_len[b]);
+    if (model.type == "transformer") {
+      const auto& c = model.transformer;
+      const double d = static_cast<double>(c.d_model), f = static_cast<double>(c.ff_dim);
+      const double Le = static_cast<double>(c.encoder_layers), Ld = static_cast<double>(c.decoder_layers);
+      macs += S * Le * (4 * d * d + 2 * d * f)   // encoder Q, K, V, O and feed-forward
+              + S * Ld * 2 * d * d               // cross-attention K, V of the memory
+              + T * Ld * (6 * d * d + 2 * d * f) // decoder self Q, K, V, O, cross Q, O, feed-forward
+              + T * d * V                        // output projection
+              + 2 * d * (Le * S * S + Ld * (T * T + S * T));  // QK^T and AV, full matrices as the peer counts
+    } else {
+      const auto& c = model.rnnsearch;
+      const double E = static_cast<double>(c.embed_dim), h = static_cast<double>(c.encoder_hidden);
+      const double s = static_cast<double>(c.decoder_hidden), A = static_cast<double>(c.attention_dim);
+      const double m = static_cast<double>(c.maxout_dim), ann = 2 * h;
+      macs += S * (2 * 3 * h * (E + h) + ann * A)                                    // bi-GRU, U_a h_j
+              + T * (s * A + 3 * s * (E + ann + s) + (s + E + ann) * 2 * m + m * V)  // W_a s, GRU, deep out, output
+              + S * T * (A + ann)                                                    // v_a tanh(.) and contexts
+              + (c.init_state == "mean" ? ann : h) * s;                              // initial state
+    }
+  }
+  return macs;
+}
+
+double peak_rss_mb() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KB on Linux
+}
+
+TrainBench bench_training(const Config& config, const TrainBenchOptions& options) {
+  const torch::Device device = resolve_device(options.device);
+  const auto data = data::prepare_dataset(config, options.threads);
+  data::BatcherOptions bo;
+  bo.batch_tokens = config.training.batch_tokens;
+  bo.seed = static_cast<uint64_t>(config.training.seed);
+  const auto plan = data::Batcher(*data.train, bo).epoch_plan(1);
+  const int64_t total = std::min<int64_t>(options.warmup + options.steps, static_cast<int64_t>(plan.size()));
+  std::vector<data::Batch> batches;
+  for (int64_t i = 0; i < total; ++i) batches.push_back(data::collate(*data.train, plan[static_cast<std::size_t>(i)]));
+
+  torch::manual_seed(static_cast<uint64_t>(config.training.seed));
+  auto model = model::make_model(config, data.vocabs.src.size(), data.vocabs.tgt.size());
+  model->to(device);
+  auto optimizer = make_optimizer(config.training, model->parameters());
+  LrSchedule schedule(config.training);
+
+  TrainBench r;
+  for (const auto& p : model->parameters()) r.parameters += p.numel();
+  r.gemm_gflops_before = gemm_gflops(2048, device);
+  std::vector<double> times;
+  for (int64_t i = 0; i < total; ++i) {
+    const auto& batch = batches[static_cast<std::size_t>(i)];
+    const auto start = Clock::now();
+    set_lr(*optimizer, schedule.lr(i));
+    train_step(*model, *optimizer, batch, config.training, device);  // returns after loss.item(): synchronized
+    const double secs = seconds_since(start);
+    if (i < options.warmup) continue;
+    times.push_back(secs);
+    r.seconds += secs;
+    r.tgt_tokens += batch.tgt_tokens + batch.src.size(0);  // as the peer counts: bos + pieces + eos
+    r.src_tokens += batch.src_tokens;
+    r.flops += 6 * forward_macs(config.model, data.vocabs.src.size(), data.vocabs.tgt.size(), batch);
+    NMT_DEBUG("bench", "step {}: {:.1f} ms, {} target tokens", i + 1, 1e3 * secs, batch.tgt_tokens);
+  }
+  r.gemm_gflops_after = gemm_gflops(2048, device);
+  r.steps = static_cast<int64_t>(times.size());
+  std::sort(times.begin(), times.end());
+  if (!times.empty()) {
+    const std::size_t n = times.size();
+    r.step_ms_median = 1e3 * (n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2);
+  }
+  r.peak_rss_mb = peak_rss_mb();
+  return r;
+}
+
+}  // namespace nmt::train
