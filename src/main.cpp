@@ -30,6 +30,7 @@ int fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  nmt::tune_process(argv);
   nmt::set_threads(0);  // every core unless a verb says otherwise; --version reports it
   CLI::App app{"nmt: neural machine translation (RNNsearch, Transformer) on LibTorch"};
   app.name("nmt");

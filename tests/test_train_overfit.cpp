@@ -89,5 +89,23 @@ TEST(Loss, LabelSmoothingMatchesTheFormula) {
   EXPECT_NEAR(out.nll.item<float>(), -lp[2].item<float>(), 1e-6);
 }
 
+TEST(Loss, GradientMatchesAutogradOfTheFormula) {
+  torch::manual_seed(3);
+  const auto logits = torch::randn({3, 5, 11}, torch::kDouble).requires_grad_();
+  auto targets = torch::randint(1, 11, {3, 5}, torch::kLong);
+  targets.index_put_({1, torch::indexing::Slice(2)}, 0);  // padding
+  const double eps = 0.1;
+  train::label_smoothed_nll(logits, targets, eps).loss.backward();
+  const auto fused = logits.grad().clone();
+
+  logits.mutable_grad().reset();
+  const auto lp = torch::log_softmax(logits, -1);
+  const auto mask = targets.ne(0).to(torch::kDouble);
+  const auto per_token = -(1 - eps) * lp.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - eps * lp.mean(-1);
+  ((per_token * mask).sum() / mask.sum()).backward();
+  EXPECT_TRUE(torch::allclose(fused, logits.grad(), 1e-10, 1e-12));
+  EXPECT_EQ(fused.index({1, torch::indexing::Slice(2)}).abs().max().item<double>(), 0.0);
+}
+
 }  // namespace
 }  // namespace nmt

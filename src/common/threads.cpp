@@ -1,9 +1,14 @@
 #include "nmt/common/threads.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <sched.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <thread>
+#include <utility>
 
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
@@ -19,6 +24,20 @@ F find_symbol(const char* name) {
 
 }  // namespace
 
+void tune_process(char** argv) {
+  // Freed blocks stay in the heap for the next step's tensors of the same sizes.
+  ::mallopt(M_MMAP_MAX, 0);
+  ::mallopt(M_TRIM_THRESHOLD, INT32_MAX);
+  bool changed = false;
+  for (const auto& [name, value] : {std::pair{"OMP_WAIT_POLICY", "PASSIVE"}, std::pair{"OPENBLAS_THREAD_TIMEOUT", "4"}}) {
+    if (std::getenv(name) == nullptr) {
+      ::setenv(name, value, 0);
+      changed = true;
+    }
+  }
+  if (changed) ::execv("/proc/self/exe", argv);  // returns only on failure: run untuned
+}
+
 int available_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -30,7 +49,8 @@ int set_threads(int requested) {
   const int n = requested > 0 ? requested : available_cores();
   at::set_num_threads(n);
   // OpenBLAS keeps its own pool; GEMMs run outside LibTorch's parallel regions,
-  // so the two pools never run at once and the same count does not oversubscribe.
+  // so the two pools never compute at once and the same count does not
+  // oversubscribe, as long as neither spins while the other works (tune_process).
   if (auto set = find_symbol<void (*)(int)>("openblas_set_num_threads")) set(n);
   return n;
 }

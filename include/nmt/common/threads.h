@@ -5,6 +5,15 @@
 
 namespace nmt {
 
+/// Call first in main(). On a few cores, LibTorch's OpenMP workers and OpenBLAS's
+/// pthreads spin between parallel regions and take the cores from each other,
+/// and glibc maps and unmaps every large tensor, page-faulting it in each step:
+/// together they halved training speed. This sets glibc to keep freed memory for
+/// reuse, and, where OMP_WAIT_POLICY or OPENBLAS_THREAD_TIMEOUT is unset, sets
+/// them (passive, 4) and re-executes the program once, since both libraries read
+/// them when they are loaded, before main. Values the user set are kept.
+void tune_process(char** argv);
+
 /// Cores this process may run on (its affinity mask).
 int available_cores();
 
