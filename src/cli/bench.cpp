@@ -1,13 +1,25 @@
-// nmt bench train: training throughput, MFU against the GEMM roofline measured
-// in the same process, and peak memory, as one JSON line on stdout.
+// nmt bench: speed against the hardware, one JSON line per measurement on stdout.
+//   train      training throughput, MFU against the GEMM roofline measured in
+//              the same process, peak memory
+//   translate  search throughput on the test set, greedy or beam, with a
+//              trained model or random weights and forced output lengths
+#include <torch/torch.h>
+
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/verbs.h"
 #include "nmt/common/config.h"
+#include "nmt/common/device.h"
+#include "nmt/common/error.h"
+#include "nmt/common/logging.h"
 #include "nmt/common/threads.h"
+#include "nmt/data/corpus.h"
+#include "nmt/model/factory.h"
+#include "nmt/search/bench.h"
 #include "nmt/train/bench.h"
+#include "nmt/train/checkpoint.h"
 
 namespace nmt::cli {
 namespace {
@@ -15,11 +27,24 @@ namespace {
 struct BenchCliOptions {
   std::string config;
   std::vector<std::string> overrides;
-  int64_t steps = 45;
-  int64_t warmup = 5;
   int threads = 0;
   std::string device = "cpu";
+  // train
+  int64_t steps = 45;
+  int64_t warmup = 5;
+  // translate
+  std::string model_dir;
+  std::string checkpoint = "best";
+  std::string src, ref;
+  int64_t beam = 1;
+  double alpha = 0.6;
+  std::string mode = "forced";
+  int64_t limit = 1000;
+  int64_t batch_sents = 64;
+  int64_t max_len = 100;
 };
+
+void print(const nlohmann::json& j) { std::printf("%s\n", j.dump().c_str()); }
 
 void run_bench_train(const BenchCliOptions& opt) {
   const Config config = load_config(opt.config, opt.overrides);
@@ -29,7 +54,7 @@ void run_bench_train(const BenchCliOptions& opt) {
   options.device = opt.device;
   options.threads = set_threads(opt.threads);
   const auto r = train::bench_training(config, options);
-  const nlohmann::json j = {
+  print({
       {"bench", "train/" + config.model.type},
       {"config", opt.config},
       {"device", opt.device},
@@ -48,8 +73,76 @@ void run_bench_train(const BenchCliOptions& opt) {
       {"gemm_gflops", r.gemm_gflops()},
       {"mfu", r.mfu()},
       {"peak_rss_mb", r.peak_rss_mb},
-  };
-  std::printf("%s\n", j.dump().c_str());
+  });
+}
+
+// The first `limit` lines of `path`, as pieces.
+std::vector<std::vector<int32_t>> encode_lines(const std::string& path, const data::Vocab& vocab, int64_t limit) {
+  std::vector<std::vector<int32_t>> out;
+  data::LineReader reader(path);
+  std::string line;
+  while (static_cast<int64_t>(out.size()) < limit && reader.next(line)) out.push_back(vocab.encode(line));
+  return out;
+}
+
+void run_bench_translate(const BenchCliOptions& opt) {
+  if (opt.model_dir.empty() == opt.config.empty()) {
+    throw ConfigError("nmt bench translate needs either --model DIR (trained weights) or --config FILE (random weights)");
+  }
+  const int threads = set_threads(opt.threads);
+  const torch::Device device = resolve_device(opt.device);
+  train::LoadedModel m;
+  std::string weights;
+  if (!opt.model_dir.empty()) {
+    m = train::load_model(opt.model_dir, opt.checkpoint, device);
+    weights = m.checkpoint;
+  } else {
+    m.config = load_config(opt.config, opt.overrides);
+    m.vocabs = data::prepare_vocabs(m.config, threads);
+    torch::manual_seed(1);
+    m.model = model::make_model(m.config, m.vocabs.src.size(), m.vocabs.tgt.size());
+    m.model->to(device);
+    m.model->eval();
+    weights = "random (seed 1)";
+  }
+  const std::string src_path = opt.src.empty() ? m.config.data.test.src : opt.src;
+  const std::string ref_path = opt.ref.empty() ? m.config.data.test.tgt : opt.ref;
+  if (src_path.empty() || (opt.mode == "forced" && ref_path.empty())) {
+    throw ConfigError("no test set: give --src and --ref, or set data.test in the config");
+  }
+  const auto src = encode_lines(src_path, m.vocabs.src, opt.limit);
+  std::vector<int64_t> max_len(src.size(), opt.max_len);
+  if (opt.mode == "forced") {
+    const auto ref = encode_lines(ref_path, m.vocabs.tgt, opt.limit);
+    if (ref.size() != src.size()) {
+      throw DataError(ref_path + " has " + std::to_string(ref.size()) + " lines where " + src_path + " has " +
+                      std::to_string(src.size()));
+    }
+    for (std::size_t i = 0; i < ref.size(); ++i) max_len[i] = static_cast<int64_t>(ref[i].size()) + 1;
+  }
+  search::DecodeBenchOptions options;
+  options.beam = opt.beam;
+  options.alpha = opt.alpha;
+  options.batch_sents = opt.batch_sents;
+  NMT_INFO("bench", "decoding {} sentences of {} ({}), beam {}, {} lengths", src.size(), src_path, weights, opt.beam,
+           opt.mode);
+  const auto r = search::bench_decoding(*m.model, src, max_len, options, device);
+  print({
+      {"bench", "translate/" + m.config.model.type},
+      {"beam", opt.beam},
+      {"mode", opt.mode},
+      {"max_len", opt.mode == "forced" ? nlohmann::json("ref_len+1") : nlohmann::json(opt.max_len)},
+      {"weights", weights},
+      {"device", device.str()},
+      {"threads", threads},
+      {"sentences", r.sentences},
+      {"batch_sentences", opt.batch_sents},
+      {"sentences_per_s", static_cast<double>(r.sentences) / r.seconds},
+      {"tgt_tokens_per_s", static_cast<double>(r.tgt_tokens) / r.seconds},
+      {"tgt_tokens", r.tgt_tokens},
+      {"wall_s", r.seconds},
+      {"peak_rss_mb", train::peak_rss_mb()},
+  });
 }
 
 }  // namespace
@@ -58,17 +151,43 @@ Verb setup_bench(CLI::App& app) {
   auto opt = std::make_shared<BenchCliOptions>();
   CLI::App* sub = app.add_subcommand("bench", "Measure speed against the hardware (see scripts/bench.sh)");
   sub->require_subcommand(1);
+  auto common = [&](CLI::App* c) {
+    c->add_option("--set", opt->overrides, "Override a config key: --set training.batch_tokens=4096");
+    c->add_option("--threads", opt->threads, "CPU threads (0 = all cores)")->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    c->add_option("--device", opt->device, "cpu, cuda, cuda:N or auto")->capture_default_str();
+  };
+
   CLI::App* train = sub->add_subcommand(
       "train", "Training: target tokens/s, median step, FLOPs per token, MFU against a 2048^2 GEMM, peak RSS");
   train->add_option("-c,--config", opt->config, "JSON config file (its model_dir holds the vocabulary and cache)")
       ->required();
-  train->add_option("--set", opt->overrides, "Override a config key: --set training.batch_tokens=4096");
   train->add_option("--steps", opt->steps, "Timed updates")->capture_default_str()->check(CLI::PositiveNumber);
   train->add_option("--warmup", opt->warmup, "Untimed updates first")->capture_default_str()->check(CLI::NonNegativeNumber);
-  train->add_option("--threads", opt->threads, "CPU threads (0 = all cores)")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  train->add_option("--device", opt->device, "cpu, cuda, cuda:N or auto")->capture_default_str();
-  return {sub, [opt] { run_bench_train(*opt); }};
+  common(train);
+
+  CLI::App* translate = sub->add_subcommand(
+      "translate", "Search: sentences/s and target tokens/s over the first --limit test sentences");
+  translate->add_option("-m,--model", opt->model_dir, "Trained model directory");
+  translate->add_option("-c,--config", opt->config, "Config for a model with random weights (seed 1)");
+  translate->add_option("--checkpoint", opt->checkpoint, "With --model: best, last, or a file")->capture_default_str();
+  translate->add_option("--src", opt->src, "Source sentences (default: the config's data.test.src)");
+  translate->add_option("--ref", opt->ref, "References, for forced lengths (default: data.test.tgt)");
+  translate->add_option("-b,--beam", opt->beam, "Beam size; 1 is greedy")->capture_default_str()->check(CLI::Range(1, 1000));
+  translate->add_option("--alpha", opt->alpha, "GNMT length penalty")->capture_default_str()->check(CLI::NonNegativeNumber);
+  translate->add_option("--mode", opt->mode, "forced: stop at the reference length + 1; cap: at eos or --max-len")
+      ->capture_default_str()->check(CLI::IsMember({"forced", "cap"}));
+  translate->add_option("--limit", opt->limit, "Sentences")->capture_default_str()->check(CLI::PositiveNumber);
+  translate->add_option("--batch-sents", opt->batch_sents, "Sentences per batch")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  translate->add_option("--max-len", opt->max_len, "Token limit in cap mode")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  common(translate);
+
+  return {sub, [opt, train, translate] {
+            if (train->parsed()) run_bench_train(*opt);
+            if (translate->parsed()) run_bench_translate(*opt);
+          }};
 }
 
 }  // namespace nmt::cli

@@ -1,0 +1,55 @@
+#include "nmt/search/bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include <torch/torch.h>
+
+#include "nmt/data/vocab.h"
+#include "nmt/search/search.h"
+
+namespace nmt::search {
+
+DecodeBench bench_decoding(model::Seq2Seq& model, const std::vector<std::vector<int32_t>>& src,
+                           const std::vector<int64_t>& max_len, const DecodeBenchOptions& options,
+                           torch::Device device) {
+  TORCH_CHECK(src.size() == max_len.size(), "bench_decoding: one max_len per sentence");
+  std::vector<std::size_t> order(src.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return src[a].size() < src[b].size(); });
+
+  DecodeBench r;
+  r.sentences = static_cast<int64_t>(src.size());
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t begin = 0; begin < order.size(); begin += static_cast<std::size_t>(options.batch_sents)) {
+    const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(options.batch_sents));
+    const auto rows = static_cast<int64_t>(end - begin);
+    const auto width = static_cast<int64_t>(src[order[end - 1]].size()) + 1;  // longest, + eos
+    auto batch = torch::zeros({rows, width}, torch::kLong);
+    auto* ids = batch.data_ptr<int64_t>();
+    std::vector<int64_t> limits;
+    for (int64_t i = 0; i < rows; ++i) {
+      const std::size_t s = order[begin + static_cast<std::size_t>(i)];
+      std::copy(src[s].begin(), src[s].end(), ids + i * width);
+      ids[i * width + static_cast<int64_t>(src[s].size())] = data::kEos;
+      limits.push_back(max_len[s]);
+    }
+    batch = batch.to(device);
+    const auto mask = batch.ne(data::kPad);
+    std::vector<Hypothesis> best;
+    if (options.beam == 1) {
+      best = greedy(model, batch, mask, limits, options.alpha);
+    } else {
+      for (auto& n : beam_search(model, batch, mask, limits, options.beam, options.alpha, 1)) best.push_back(n.front());
+    }
+    for (std::size_t i = 0; i < best.size(); ++i) {
+      const auto n = static_cast<int64_t>(best[i].tokens.size());
+      r.tgt_tokens += n + (n < limits[i] ? 1 : 0);  // shorter than the limit: it ended in eos
+    }
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace nmt::search
