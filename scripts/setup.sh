@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what nmt needs to build, test and run, from Debian packages, and only
 # what is missing. Idempotent; works as root or through sudo.
+#   --bench  also what scripts/bench.sh needs: the PyTorch peer's python3-torch
+#            and python3-sentencepiece, and linux-perf and valgrind for profiles.
 set -euo pipefail
 
 packages=(
@@ -9,6 +11,9 @@ packages=(
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev cmake g++ ninja-build pkg-config
 )
+if [ "${1:-}" = --bench ]; then
+  packages+=(python3-torch python3-sentencepiece linux-perf valgrind)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

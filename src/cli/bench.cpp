@@ -32,6 +32,7 @@ struct BenchCliOptions {
   // train
   int64_t steps = 45;
   int64_t warmup = 5;
+  int64_t synthetic_len = 0;
   // translate
   std::string model_dir;
   std::string checkpoint = "best";
@@ -51,6 +52,7 @@ void run_bench_train(const BenchCliOptions& opt) {
   train::TrainBenchOptions options;
   options.steps = opt.steps;
   options.warmup = opt.warmup;
+  options.synthetic_len = opt.synthetic_len;
   options.device = opt.device;
   options.threads = set_threads(opt.threads);
   const auto r = train::bench_training(config, options);
@@ -62,6 +64,7 @@ void run_bench_train(const BenchCliOptions& opt) {
       {"steps", r.steps},
       {"warmup", opt.warmup},
       {"batch_tokens", config.training.batch_tokens},
+      {"data", opt.synthetic_len > 0 ? "random, " + std::to_string(opt.synthetic_len) + " pieces a side" : "corpus"},
       {"params", r.parameters},
       {"train_tgt_tokens_per_s", r.tgt_tokens_per_s()},
       {"train_src_tokens_per_s", static_cast<double>(r.src_tokens) / r.seconds},
@@ -164,6 +167,8 @@ Verb setup_bench(CLI::App& app) {
       ->required();
   train->add_option("--steps", opt->steps, "Timed updates")->capture_default_str()->check(CLI::PositiveNumber);
   train->add_option("--warmup", opt->warmup, "Untimed updates first")->capture_default_str()->check(CLI::NonNegativeNumber);
+  train->add_option("--synthetic-len", opt->synthetic_len,
+                    "Random sentences of this many pieces a side instead of the corpus")->check(CLI::PositiveNumber);
   common(train);
 
   CLI::App* translate = sub->add_subcommand(

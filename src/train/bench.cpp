@@ -26,6 +26,27 @@ void synchronize(torch::Device device) {
   if (device.is_cuda()) torch::zeros({1}, torch::TensorOptions().device(device)).cpu();
 }
 
+// `count` batches of random sentences with `len` pieces on both sides, as many
+// rows as fit `batch_tokens` padded target positions (len + eos each).
+std::vector<data::Batch> synthetic_batches(int64_t count, int64_t len, int64_t batch_tokens, int64_t vocab) {
+  const int64_t rows = std::max<int64_t>(1, batch_tokens / (len + 1));
+  const auto eos = torch::full({rows, 1}, static_cast<int64_t>(data::kEos), torch::kLong);
+  const auto bos = torch::full({rows, 1}, static_cast<int64_t>(data::kBos), torch::kLong);
+  std::vector<data::Batch> out;
+  for (int64_t i = 0; i < count; ++i) {
+    data::Batch b;
+    const auto words = torch::randint(data::kEos + 1, vocab, {rows, len}, torch::kLong);
+    b.src = torch::cat({torch::randint(data::kEos + 1, vocab, {rows, len}, torch::kLong), eos}, 1);
+    b.tgt_in = torch::cat({bos, words}, 1);
+    b.tgt_out = torch::cat({words, eos}, 1);
+    b.src_mask = torch::ones({rows, len + 1}, torch::kBool);
+    b.tgt_mask = b.src_mask.clone();
+    b.src_tokens = b.tgt_tokens = rows * (len + 1);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
 }  // namespace
 
 double gemm_gflops(int64_t n, torch::Device device) {
@@ -91,11 +112,16 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
   bo.batch_tokens = config.training.batch_tokens;
   bo.seed = static_cast<uint64_t>(config.training.seed);
   const auto plan = data::Batcher(*data.train, bo).epoch_plan(1);
-  const int64_t total = std::min<int64_t>(options.warmup + options.steps, static_cast<int64_t>(plan.size()));
-  std::vector<data::Batch> batches;
-  for (int64_t i = 0; i < total; ++i) batches.push_back(data::collate(*data.train, plan[static_cast<std::size_t>(i)]));
-
   torch::manual_seed(static_cast<uint64_t>(config.training.seed));
+  std::vector<data::Batch> batches;
+  int64_t total = options.warmup + options.steps;
+  if (options.synthetic_len > 0) {
+    batches = synthetic_batches(total, options.synthetic_len, config.training.batch_tokens, data.vocabs.tgt.size());
+  } else {
+    total = std::min<int64_t>(total, static_cast<int64_t>(plan.size()));
+    for (int64_t i = 0; i < total; ++i) batches.push_back(data::collate(*data.train, plan[static_cast<std::size_t>(i)]));
+  }
+
   auto model = model::make_model(config, data.vocabs.src.size(), data.vocabs.tgt.size());
   model->to(device);
   auto optimizer = make_optimizer(config.training, model->parameters());

@@ -27,6 +27,10 @@ struct TrainBenchOptions {
   int64_t warmup = 5;   ///< untimed updates before them
   std::string device = "cpu";
   int threads = 1;      ///< as set by the caller; reported
+  /// When > 0: random sentences of exactly this many pieces on both sides, as
+  /// many as fit training.batch_tokens, instead of the corpus (to show how the
+  /// cost grows with length).
+  int64_t synthetic_len = 0;
 };
 
 struct TrainBench {

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Runs nmt's benchmarks beside the PyTorch peer's, alternating, and compares them.
+
+Driven by scripts/bench.sh. Each benchmark runs `nmt bench ...` and the peer's
+`pytorch_ref.py bench ...` / `translate-bench ...` with the same settings, one
+after the other (ABBA order when --repeat is 2 or more, so that drift on a noisy
+machine cancels out), and takes the median of the repeats. Prints one JSON line
+per figure on stdout, then a markdown table; every raw run goes to --raw.
+
+    {"bench": "train/transformer-small", "metric": "tgt_tok_per_s", "nmt": ..., "peer": ..., "ratio": ..., "mfu": ...}
+
+ratio is nmt / peer for every metric: above 1 is better for rates, below 1 for
+times and memory (see "better"). --growth instead measures how nmt's cost grows
+with the work (lines translated, sentence length, batch tokens).
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def busy_seconds():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
+
+
+def run_json(cmd, cwd, env=None):
+    """Runs cmd; returns its JSON lines, with the CPU other processes used meanwhile."""
+    t0, b0 = time.perf_counter(), busy_seconds()
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wall, busy = time.perf_counter() - t0, busy_seconds() - b0
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+    if proc.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    lines = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{")]
+    other = round(max(0.0, busy - own) / wall, 2)
+    for line in lines:
+        line["driver_other_procs_cpu_cores"] = other
+    if other > 0.15:
+        log(f"warning: other processes used {other} cores during {os.path.basename(cmd[0])}; figures are suspect")
+    return lines
+
+
+# (metric name in the output, field in nmt's line, field in the peer's line, "higher" or "lower" is better)
+TRAIN_METRICS = [
+    ("tgt_tok_per_s", "train_tgt_tokens_per_s", "train_tgt_tokens_per_s", "higher"),
+    ("src_tok_per_s", "train_src_tokens_per_s", "train_src_tokens_per_s", "higher"),
+    ("step_ms_median", "step_ms_median", "step_ms_median", "lower"),
+    ("flops_per_tgt_token", "flops_per_tgt_token", "flops_per_tgt_token", "same"),
+    ("achieved_gflops", "achieved_gflops", "achieved_gflops", "higher"),
+    ("gemm_gflops", "gemm_gflops", "gemm_gflops", "same"),
+    ("mfu", "mfu", "mfu", "higher"),
+    ("peak_rss_mb", "peak_rss_mb", "peak_rss_mb", "lower"),
+]
+TRANSLATE_METRICS = [
+    ("sentences_per_s", "sentences_per_s", "sentences_per_s", "higher"),
+    ("tgt_tok_per_s", "tgt_tokens_per_s", "tgt_tokens_per_s", "higher"),
+    ("peak_rss_mb", "peak_rss_mb", "peak_rss_mb", "lower"),
+]
+
+# The issue's targets: (bench, metric) -> (comparison, value, what is compared)
+TARGETS = {
+    ("train/transformer-small", "tgt_tok_per_s"): (">=", 1.8, "ratio"),
+    ("train/rnnsearch-small", "tgt_tok_per_s"): (">=", 1.5, "ratio"),
+    ("train/transformer-small", "mfu"): (">=", 0.50, "nmt"),
+    ("train/rnnsearch-small", "mfu"): (">=", 0.35, "nmt"),
+    ("translate/rnnsearch-small/beam5/forced", "sentences_per_s"): (">=", 2.0, "ratio"),
+    ("translate/transformer-small/beam5/forced", "sentences_per_s"): (">=", 2.0, "ratio"),
+}
+
+
+def benchmarks(args):
+    nmt = [os.path.join(ROOT, args.nmt), "-q", "bench"]
+    peer = ["/usr/bin/python3", os.path.join(args.peer_dir, "pytorch_ref.py"), "--data", args.data]
+    work = args.work
+    # The peer's settings (its README): dropout 0.1 everywhere and clipping at 1.0 for the transformer.
+    tf = ["-c", "configs/transformer-multi30k.json", "--set", f"model_dir={work}/transformer",
+          "--set", "training.dropout=0.1", "--set", "model.transformer.attention_dropout=0.1",
+          "--set", "model.transformer.activation_dropout=0.1", "--set", "training.clip_norm=1.0"]
+    rnn = ["-c", "configs/rnnsearch-multi30k.json", "--set", f"model_dir={work}/rnnsearch"]
+    steps = {"transformer": (15, 3) if args.quick else (45, 5), "rnnsearch": (20, 4) if args.quick else (60, 10)}
+    out = []
+    for name, cfg in (("transformer", tf), ("rnnsearch", rnn)):
+        s, w = steps[name]
+        out.append((f"train/{name}-small", TRAIN_METRICS,
+                    nmt + ["train"] + cfg + ["--steps", str(s), "--warmup", str(w)],
+                    peer + ["bench", "--model", f"{name}-small", "--steps", str(s), "--warmup", str(w)]))
+    for name, cfg in (("rnnsearch", rnn), ("transformer", tf)):
+        limit = 200 if args.quick and name == "transformer" else 1000
+        for beam in (1, 5):
+            out.append((f"translate/{name}-small/beam{beam}/forced", TRANSLATE_METRICS,
+                        nmt + ["translate"] + cfg + ["--beam", str(beam), "--limit", str(limit)],
+                        peer + ["translate-bench", "--model", f"{name}-small", "--beam", str(beam),
+                                "--mode", "forced", "--limit", str(limit)]))
+    return out
+
+
+def compare(args):
+    env = dict(os.environ, MULTI30K=args.data)
+    results, raw = [], open(args.raw, "w") if args.raw else None
+    selected = [b for b in benchmarks(args) if not args.only or any(o in b[0] for o in args.only)]
+    for bench, metrics, nmt_cmd, peer_cmd in selected:
+        runs = {"nmt": [], "peer": []}
+        for r in range(args.repeat):
+            order = ("nmt", "peer") if r % 2 == 0 else ("peer", "nmt")
+            for who in order:
+                cmd = nmt_cmd if who == "nmt" else peer_cmd
+                log(f"{bench}: {who} (round {r + 1} of {args.repeat})")
+                line = run_json(cmd, ROOT if who == "nmt" else args.peer_dir, env)[0]
+                runs[who].append(line)
+                if raw:
+                    raw.write(json.dumps({"bench": bench, "who": who, "round": r + 1, **line}) + "\n")
+                    raw.flush()
+        for metric, nf, pf, better in metrics:
+            n = statistics.median(x[nf] for x in runs["nmt"])
+            p = statistics.median(x[pf] for x in runs["peer"])
+            row = {"bench": bench, "metric": metric, "nmt": round(n, 4), "peer": round(p, 4),
+                   "ratio": round(n / p, 3) if p else None, "better": better}
+            if "mfu" in runs["nmt"][0]:
+                row["mfu"] = round(statistics.median(x["mfu"] for x in runs["nmt"]), 4)
+                row["peer_mfu"] = round(statistics.median(x["mfu"] for x in runs["peer"]), 4)
+            target = TARGETS.get((bench, metric))
+            if metric == "peak_rss_mb":
+                target = ("<=", 1.0, "ratio")
+            if target:
+                op, value, what = target
+                got = row[what]
+                row["target"] = f"{what} {op} {value}"
+                row["met"] = got >= value if op == ">=" else got <= value
+            print(json.dumps(row), flush=True)
+            results.append(row)
+    print_table(results)
+
+
+def print_table(results):
+    print("\n| bench | metric | nmt | peer | nmt / peer | target | met |")
+    print("|---|---|---:|---:|---:|---|---|")
+    for r in results:
+        fmt = (lambda v: f"{v:,.0f}") if abs(r["nmt"]) >= 1000 else (lambda v: f"{v:.3g}" if v < 10 else f"{v:.1f}")
+        met = "" if "met" not in r else ("yes" if r["met"] else "**no**")
+        print(f"| {r['bench']} | {r['metric']} | {fmt(r['nmt'])} | {fmt(r['peer'])} | {r['ratio']:.2f} | "
+              f"{r.get('target', '')} | {met} |")
+
+
+def growth(args):
+    """nmt alone: cost against lines translated, sentence length and batch tokens."""
+    env = dict(os.environ, MULTI30K=args.data)
+    nmt = [os.path.join(ROOT, args.nmt), "-q", "bench"]
+    models = {"transformer": ["-c", "configs/transformer-multi30k.json", "--set", f"model_dir={args.work}/transformer"],
+              "rnnsearch": ["-c", "configs/rnnsearch-multi30k.json", "--set", f"model_dir={args.work}/rnnsearch"]}
+    for name, cfg in models.items():
+        for limit in (125, 250, 500, 1000):
+            line = run_json(nmt + ["translate"] + cfg + ["--beam", "5", "--limit", str(limit)], ROOT, env)[0]
+            print(json.dumps({"growth": "translate_lines", "model": name, "lines": limit, "wall_s": line["wall_s"],
+                              "ms_per_line": round(1e3 * line["wall_s"] / limit, 2)}), flush=True)
+        for length in (8, 16, 32, 64, 128):
+            line = run_json(nmt + ["train"] + cfg + ["--synthetic-len", str(length), "--steps", "6", "--warmup", "2"],
+                            ROOT, env)[0]
+            print(json.dumps({"growth": "train_length", "model": name, "length": length,
+                              "step_ms_median": round(line["step_ms_median"], 1),
+                              "us_per_tgt_token": round(1e6 / line["train_tgt_tokens_per_s"], 1),
+                              "flops_per_tgt_token": round(line["flops_per_tgt_token"]),
+                              "mfu": round(line["mfu"], 3)}), flush=True)
+        for tokens in (1024, 2048, 4096, 8192):
+            line = run_json(nmt + ["train"] + cfg + ["--set", f"training.batch_tokens={tokens}",
+                                                     "--steps", "4", "--warmup", "1"], ROOT, env)[0]
+            print(json.dumps({"growth": "memory_batch_tokens", "model": name, "batch_tokens": tokens,
+                              "peak_rss_mb": round(line["peak_rss_mb"]),
+                              "step_ms_median": round(line["step_ms_median"], 1)}), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer steps and sentences: about 10 minutes in all")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds per benchmark, alternating who goes first")
+    ap.add_argument("--only", nargs="*", help="benchmarks whose name contains one of these")
+    ap.add_argument("--growth", action="store_true", help="measure nmt's cost growth instead of comparing")
+    ap.add_argument("--raw", help="write every run's full JSON line here")
+    ap.add_argument("--nmt", default=os.environ.get("NMT", "build/nmt"))
+    ap.add_argument("--data", default=os.environ.get("MULTI30K", os.path.join(ROOT, "../shared/data/multi30k")))
+    ap.add_argument("--peer-dir", default=os.environ.get("PEER_DIR", os.path.join(ROOT, "../shared/peers")))
+    ap.add_argument("--work", default=os.environ.get("BENCH_DIR", "/tmp/nmt-bench"))
+    args = ap.parse_args()
+    args.data, args.peer_dir = os.path.abspath(args.data), os.path.abspath(args.peer_dir)
+    log(f"{platform.node()}: {os.cpu_count()} cores; data {args.data}; peer {args.peer_dir}")
+    growth(args) if args.growth else compare(args)
+
+
+if __name__ == "__main__":
+    main()
