@@ -10,9 +10,10 @@ using torch::autograd::variable_list;
 
 // Per real token, loss = (1 - eps) * -log p(target) + eps * mean_v -log p(v),
 // whose gradient with respect to the logits is softmax - (1 - eps) * onehot - eps / V.
-// Written out, forward keeps only the log-probabilities and backward makes one
-// [N, V] tensor, where autograd through log_softmax, gather and mean would keep
-// or build four (at a batch of 4096 tokens and 8000 words, 131 MB each).
+// Written out, forward keeps only the log-probabilities and backward turns them
+// into the gradient in place, where autograd through log_softmax, gather and
+// mean would keep or build four [N, V] tensors (131 MB each at a batch of 4096
+// tokens and 8000 words). Hence backward runs once: no retain_graph.
 struct SmoothedNll : torch::autograd::Function<SmoothedNll> {
   // logits [N, V], targets [N] (pad = 0) -> {summed smoothed loss, summed nll}
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& logits, const torch::Tensor& targets,
@@ -22,7 +23,8 @@ struct SmoothedNll : torch::autograd::Function<SmoothedNll> {
     const auto nll = -lprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1);
     const auto smooth = -lprobs.mean(-1);
     const auto loss = (((1.0 - epsilon) * nll + epsilon * smooth) * mask).sum();
-    ctx->save_for_backward({lprobs, targets, mask});
+    ctx->save_for_backward({targets, mask});
+    ctx->saved_data["lprobs"] = lprobs;  // not a saved variable: backward overwrites it
     ctx->saved_data["epsilon"] = epsilon;
     const auto nll_sum = (nll * mask).sum();
     ctx->mark_non_differentiable({nll_sum});
@@ -31,11 +33,13 @@ struct SmoothedNll : torch::autograd::Function<SmoothedNll> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto &lprobs = saved[0], &targets = saved[1], &mask = saved[2];
+    const auto &targets = saved[0], &mask = saved[1];
+    TORCH_CHECK(ctx->saved_data.count("lprobs") != 0, "label_smoothed_nll: backward runs once (no retain_graph)");
+    auto grad = ctx->saved_data["lprobs"].toTensor();
+    ctx->saved_data.erase("lprobs");
     const double epsilon = ctx->saved_data["epsilon"].toDouble();
     const auto scale = (mask * grads[0]).unsqueeze(-1);  // [N, 1]: 0 on padding
-    auto grad = lprobs.exp();
-    grad.sub_(epsilon / static_cast<double>(lprobs.size(-1))).mul_(scale);
+    grad.exp_().sub_(epsilon / static_cast<double>(grad.size(-1))).mul_(scale);
     grad.scatter_add_(-1, targets.unsqueeze(-1), scale * -(1.0 - epsilon));
     return {grad, torch::Tensor(), torch::Tensor()};
   }

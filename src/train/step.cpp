@@ -25,8 +25,10 @@ StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer,
                       const TrainingConfig& t, torch::Device device) {
   model.train();
   optimizer.zero_grad();
-  const auto logits = model.forward(batch.src.to(device), batch.src_mask.to(device), batch.tgt_in.to(device));
-  const auto out = label_smoothed_nll(logits, batch.tgt_out.to(device), t.label_smoothing);
+  // The logits [B, T, V] die with this statement: the loss keeps only what its backward needs.
+  const auto out = label_smoothed_nll(
+      model.forward(batch.src.to(device), batch.src_mask.to(device), batch.tgt_in.to(device)),
+      batch.tgt_out.to(device), t.label_smoothing);
   out.loss.backward();
   StepResult r;
   if (t.clip_norm > 0) r.grad_norm = torch::nn::utils::clip_grad_norm_(model.parameters(), t.clip_norm);
