@@ -11,7 +11,8 @@ per figure on stdout, then a markdown table; every raw run goes to --raw.
 
 ratio is nmt / peer for every metric: above 1 is better for rates, below 1 for
 times and memory (see "better"). --growth instead measures how nmt's cost grows
-with the work (lines translated, sentence length, batch tokens).
+with the work (lines translated, sentence length, batch tokens); --levers runs nmt
+against itself with one speed lever turned off at a time.
 """
 import argparse
 import json
@@ -156,6 +157,43 @@ def print_table(results):
               f"{r.get('target', '')} | {met} |")
 
 
+def levers(args):
+    """nmt against itself with one lever off at a time, alternating (ABBA with --repeat 2)."""
+    env = dict(os.environ, MULTI30K=args.data)
+    nmt = [os.path.join(ROOT, args.nmt), "-q", "bench"]
+    tf = ["-c", "configs/transformer-multi30k.json", "--set", f"model_dir={args.work}/transformer"]
+    rnn = ["-c", "configs/rnnsearch-multi30k.json", "--set", f"model_dir={args.work}/rnnsearch"]
+    train = {"transformer": nmt + ["train"] + tf + ["--steps", "15", "--warmup", "3"],
+             "rnnsearch": nmt + ["train"] + rnn + ["--steps", "20", "--warmup", "4"]}
+    beam5 = {"transformer": nmt + ["translate"] + tf + ["--beam", "5", "--limit", "200"],
+             "rnnsearch": nmt + ["translate"] + rnn + ["--beam", "5", "--limit", "1000"]}
+    tok = {"train": "train_tgt_tokens_per_s", "translate": "sentences_per_s"}
+    # (lever, what runs, the flag that turns the lever off)
+    cases = []
+    for name in ("transformer", "rnnsearch"):
+        cases += [("2 threads (vs 1)", f"train/{name}", train[name], ["--threads", "1"]),
+                  ("length-bucketed batches", f"train/{name}", train[name], ["--no-bucketing"]),
+                  ("whole-sequence decoder products", f"train/{name}", train[name], ["--stepwise"]),
+                  ("length-sorted batches", f"translate/{name}/beam5", beam5[name], ["--unsorted"]),
+                  ("finished sentences leave the batch", f"translate/{name}/beam5", beam5[name], ["--keep-finished"])]
+    for lever, bench, cmd, off in cases:
+        if args.only and not any(o in bench or o in lever for o in args.only):
+            continue
+        metric = tok[bench.split("/")[0]]
+        runs = {"on": [], "off": []}
+        for r in range(args.repeat):
+            for side in (("on", "off") if r % 2 == 0 else ("off", "on")):
+                log(f"{lever}, {bench}: {side} (round {r + 1} of {args.repeat})")
+                runs[side].append(run_json(cmd + (off if side == "off" else []), ROOT, env)[0])
+        on = statistics.median(x[metric] for x in runs["on"])
+        off_ = statistics.median(x[metric] for x in runs["off"])
+        row = {"lever": lever, "bench": bench, "metric": metric, "on": round(on, 2), "off": round(off_, 2),
+               "speedup": round(on / off_, 3),
+               "peak_rss_mb_on": round(statistics.median(x["peak_rss_mb"] for x in runs["on"])),
+               "peak_rss_mb_off": round(statistics.median(x["peak_rss_mb"] for x in runs["off"]))}
+        print(json.dumps(row), flush=True)
+
+
 def growth(args):
     """nmt alone: cost against lines translated, sentence length and batch tokens."""
     env = dict(os.environ, MULTI30K=args.data)
@@ -189,6 +227,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=1, help="rounds per benchmark, alternating who goes first")
     ap.add_argument("--only", nargs="*", help="benchmarks whose name contains one of these")
     ap.add_argument("--growth", action="store_true", help="measure nmt's cost growth instead of comparing")
+    ap.add_argument("--levers", action="store_true", help="measure what each speed lever buys, nmt against itself")
     ap.add_argument("--raw", help="write every run's full JSON line here")
     ap.add_argument("--nmt", default=os.environ.get("NMT", "build/nmt"))
     ap.add_argument("--data", default=os.environ.get("MULTI30K", os.path.join(ROOT, "../shared/data/multi30k")))
@@ -197,7 +236,7 @@ def main():
     args = ap.parse_args()
     args.data, args.peer_dir = os.path.abspath(args.data), os.path.abspath(args.peer_dir)
     log(f"{platform.node()}: {os.cpu_count()} cores; data {args.data}; peer {args.peer_dir}")
-    growth(args) if args.growth else compare(args)
+    growth(args) if args.growth else levers(args) if args.levers else compare(args)
 
 
 if __name__ == "__main__":

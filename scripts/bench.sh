@@ -3,6 +3,7 @@
 #   scripts/bench.sh            full run (about 30 minutes: two alternating rounds)
 #   scripts/bench.sh --quick    about 10 minutes: one round, fewer steps and sentences
 #   scripts/bench.sh --growth   how nmt's cost grows with lines, length and batch size
+#   scripts/bench.sh --levers   what each speed lever buys: nmt with and without it (about 25 minutes)
 # Extra arguments go to scripts/bench.py (--only, --repeat, --raw FILE; see --help).
 # Reads Multi30k from $MULTI30K (default ../shared/data/multi30k) and the peer
 # from $PEER_DIR (default ../shared/peers). Run nothing else meanwhile: on a

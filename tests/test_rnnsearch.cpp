@@ -61,6 +61,15 @@ TEST(RNNSearch, SelectReordersTheState) {
   const auto b = m->step(torch::tensor({2, 2}), swapped);
   EXPECT_TRUE(torch::allclose(a.logits[0], b.logits[1]));
   EXPECT_TRUE(torch::allclose(a.logits[1], b.logits[0]));
+
+  // Beams of one sentence reordered among themselves: the source side is not copied.
+  auto beams = m->init_state(m->encode(src.index_select(0, torch::tensor({0, 0})), torch::ones({2, 3}, torch::kBool)));
+  const auto keys = beams["keys"].data_ptr<float>();
+  const auto s_before = beams["s"];
+  beams.select(torch::tensor({1, 0}), /*same_sources=*/true);
+  EXPECT_EQ(beams["keys"].data_ptr<float>(), keys);
+  EXPECT_NE(beams["s"].data_ptr<float>(), s_before.data_ptr<float>());
+  EXPECT_EQ(beams.per_source, (std::set<std::string>{"annotations", "keys", "mask"}));
 }
 
 TEST(ModelFactory, BuildsTheConfiguredFamily) {

@@ -33,6 +33,8 @@ struct BenchCliOptions {
   int64_t steps = 45;
   int64_t warmup = 5;
   int64_t synthetic_len = 0;
+  bool no_bucketing = false;
+  bool stepwise = false;
   // translate
   std::string model_dir;
   std::string checkpoint = "best";
@@ -43,6 +45,8 @@ struct BenchCliOptions {
   int64_t limit = 1000;
   int64_t batch_sents = 64;
   int64_t max_len = 100;
+  bool unsorted = false;
+  bool keep_finished = false;
 };
 
 void print(const nlohmann::json& j) { std::printf("%s\n", j.dump().c_str()); }
@@ -53,6 +57,8 @@ void run_bench_train(const BenchCliOptions& opt) {
   options.steps = opt.steps;
   options.warmup = opt.warmup;
   options.synthetic_len = opt.synthetic_len;
+  options.bucketing = !opt.no_bucketing;
+  options.forward = opt.stepwise ? train::Forward::stepwise : train::Forward::whole_sequence;
   options.device = opt.device;
   options.threads = set_threads(opt.threads);
   const auto r = train::bench_training(config, options);
@@ -65,6 +71,8 @@ void run_bench_train(const BenchCliOptions& opt) {
       {"warmup", opt.warmup},
       {"batch_tokens", config.training.batch_tokens},
       {"data", opt.synthetic_len > 0 ? "random, " + std::to_string(opt.synthetic_len) + " pieces a side" : "corpus"},
+      {"bucketing", options.bucketing},
+      {"forward", opt.stepwise ? "stepwise" : "whole_sequence"},
       {"params", r.parameters},
       {"train_tgt_tokens_per_s", r.tgt_tokens_per_s()},
       {"train_src_tokens_per_s", static_cast<double>(r.src_tokens) / r.seconds},
@@ -127,6 +135,8 @@ void run_bench_translate(const BenchCliOptions& opt) {
   options.beam = opt.beam;
   options.alpha = opt.alpha;
   options.batch_sents = opt.batch_sents;
+  options.sort_by_length = !opt.unsorted;
+  options.keep_finished = opt.keep_finished;
   NMT_INFO("bench", "decoding {} sentences of {} ({}), beam {}, {} lengths", src.size(), src_path, weights, opt.beam,
            opt.mode);
   const auto r = search::bench_decoding(*m.model, src, max_len, options, device);
@@ -140,6 +150,8 @@ void run_bench_translate(const BenchCliOptions& opt) {
       {"threads", threads},
       {"sentences", r.sentences},
       {"batch_sentences", opt.batch_sents},
+      {"sorted", options.sort_by_length},
+      {"keep_finished", options.keep_finished},
       {"sentences_per_s", static_cast<double>(r.sentences) / r.seconds},
       {"tgt_tokens_per_s", static_cast<double>(r.tgt_tokens) / r.seconds},
       {"tgt_tokens", r.tgt_tokens},
@@ -169,6 +181,9 @@ Verb setup_bench(CLI::App& app) {
   train->add_option("--warmup", opt->warmup, "Untimed updates first")->capture_default_str()->check(CLI::NonNegativeNumber);
   train->add_option("--synthetic-len", opt->synthetic_len,
                     "Random sentences of this many pieces a side instead of the corpus")->check(CLI::PositiveNumber);
+  train->add_flag("--no-bucketing", opt->no_bucketing, "Batches without length bucketing (what bucketing buys)");
+  train->add_flag("--stepwise", opt->stepwise,
+                  "Run the decoder one step at a time, as search does (what whole-sequence products buy)");
   common(train);
 
   CLI::App* translate = sub->add_subcommand(
@@ -187,6 +202,10 @@ Verb setup_bench(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   translate->add_option("--max-len", opt->max_len, "Token limit in cap mode")->capture_default_str()
       ->check(CLI::PositiveNumber);
+  translate->add_flag("--unsorted", opt->unsorted, "Batches in input order, not sorted by length");
+  translate->add_flag("--keep-finished", opt->keep_finished,
+                      "Decode every sentence of a batch to the batch's largest limit, as a search that kept "
+                      "finished sentences would");
   common(translate);
 
   return {sub, [opt, train, translate] {

@@ -68,10 +68,12 @@ std::vector<std::vector<int64_t>> Batcher::pool_plan(int64_t epoch, int64_t pool
   if (opt_.shuffle) rng.shuffle(idx);
 
   // Length bucketing; stable, so equal lengths keep the shuffled order.
-  std::stable_sort(idx.begin(), idx.end(), [this](int64_t a, int64_t b) {
-    const int32_t ta = corpus_.tgt_len(a), tb = corpus_.tgt_len(b);
-    return ta != tb ? ta < tb : corpus_.src_len(a) < corpus_.src_len(b);
-  });
+  if (opt_.bucket_by_length) {
+    std::stable_sort(idx.begin(), idx.end(), [this](int64_t a, int64_t b) {
+      const int32_t ta = corpus_.tgt_len(a), tb = corpus_.tgt_len(b);
+      return ta != tb ? ta < tb : corpus_.src_len(a) < corpus_.src_len(b);
+    });
+  }
 
   std::vector<std::vector<int64_t>> batches;
   std::vector<int64_t> cur;

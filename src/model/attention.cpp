@@ -7,6 +7,8 @@
 #include <torch/nn/functional/linear.h>
 #include <torch/version.h>
 
+#include "nmt/model/fused.h"
+
 namespace nmt::model {
 
 AdditiveAttentionImpl::AdditiveAttentionImpl(int64_t query_dim, int64_t key_dim, int64_t attention_dim) {
@@ -65,7 +67,7 @@ torch::Tensor reference_attention(const torch::Tensor& q, const torch::Tensor& k
   if (key_mask.defined()) scores = scores.masked_fill(key_mask.logical_not().view({k.size(0), 1, 1, k.size(2)}), kMasked);
   if (causal) scores = scores.masked_fill(causal_allowed(q.size(2), q.device()).logical_not(), kMasked);
   auto weights = torch::softmax(scores, -1);
-  if (dropout > 0) weights = torch::dropout(weights, dropout, /*train=*/true);
+  if (dropout > 0) weights = model::dropout(weights, dropout, /*train=*/true);
   return torch::matmul(weights, v);
 }
 

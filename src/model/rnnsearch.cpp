@@ -16,7 +16,7 @@ RNNSearchImpl::RNNSearchImpl(const RnnsearchConfig& c, int64_t src_vocab, int64_
   decoder_ = register_module("decoder", torch::nn::GRUCell(c.embed_dim + annotation, c.decoder_hidden));
   deep_ = register_module("deep", torch::nn::Linear(c.decoder_hidden + c.embed_dim + annotation, 2 * c.maxout_dim));
   out_ = register_module("out", torch::nn::Linear(c.maxout_dim, tgt_vocab));
-  dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
+  dropout_ = register_module("dropout", Dropout(dropout));
 }
 
 EncoderOutput RNNSearchImpl::encode(const torch::Tensor& src, const torch::Tensor& src_mask) {
@@ -47,13 +47,23 @@ DecoderState RNNSearchImpl::init_state(const EncoderOutput& enc) {
   state["annotations"] = enc.states;
   state["keys"] = enc.extra.at("keys");
   state["mask"] = enc.mask;
+  state.per_source = {"annotations", "keys", "mask"};
   return state;
 }
 
-std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> RNNSearchImpl::recur(const torch::Tensor& emb,
+torch::Tensor RNNSearchImpl::embedding_gates(const torch::Tensor& emb) {
+  return torch::nn::functional::linear(emb, decoder_->weight_ih.narrow(1, 0, config_.embed_dim), decoder_->bias_ih);
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> RNNSearchImpl::recur(const torch::Tensor& emb_gates,
                                                                               DecoderState& state) {
-  auto [ctx, weights] = attention_->forward(state["s"], state["keys"], state["annotations"], state["mask"]);
-  auto s = decoder_->forward(torch::cat({emb, ctx}, 1), state["s"]);
+  const auto& prev = state["s"];
+  auto [ctx, weights] = attention_->forward(prev, state["keys"], state["annotations"], state["mask"]);
+  // The GRU cell on [E y; c]: the embedding's gates come precomputed, the context's are added here.
+  const auto w_ctx = decoder_->weight_ih.narrow(1, config_.embed_dim, ctx.size(1));
+  const auto gi = torch::addmm(emb_gates, ctx, w_ctx.t());
+  const auto gh = torch::addmm(decoder_->bias_hh, prev, decoder_->weight_hh.t());
+  auto s = gru_gates(gi, gh, prev);
   state["s"] = s;
   return {s, ctx, weights};
 }
@@ -69,7 +79,7 @@ torch::Tensor RNNSearchImpl::output(const torch::Tensor& s, const torch::Tensor&
 
 StepOutput RNNSearchImpl::step(const torch::Tensor& prev_tokens, DecoderState& state) {
   const auto emb = tgt_embed_->forward(prev_tokens);  // [B, E]
-  auto [s, ctx, weights] = recur(emb, state);
+  auto [s, ctx, weights] = recur(embedding_gates(emb), state);
   return {output(s, emb, ctx), weights};
 }
 
@@ -77,9 +87,13 @@ torch::Tensor RNNSearchImpl::forward(const torch::Tensor& src, const torch::Tens
                                      const torch::Tensor& tgt_in) {
   DecoderState state = init_state(encode(src, src_mask));
   const auto emb = dropout_->forward(tgt_embed_->forward(tgt_in));  // [B, T, E]
+  // The embedding's gates for all steps in one product [B, T, 3D]; unbind, not
+  // select, so that backward stacks the steps' gradients once instead of
+  // scattering each into a zero tensor of the whole sequence.
+  const auto emb_gates = embedding_gates(emb).unbind(1);
   std::vector<torch::Tensor> states, contexts;
-  for (int64_t i = 0; i < tgt_in.size(1); ++i) {
-    auto [s, ctx, weights] = recur(emb.select(1, i), state);
+  for (const auto& gates : emb_gates) {
+    auto [s, ctx, weights] = recur(gates, state);
     states.push_back(s);
     contexts.push_back(ctx);
   }

@@ -10,7 +10,7 @@ namespace nmt::model {
 FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t ff_dim, double activation_dropout) {
   fc1_ = register_module("fc1", torch::nn::Linear(d_model, ff_dim));
   fc2_ = register_module("fc2", torch::nn::Linear(ff_dim, d_model));
-  dropout_ = register_module("dropout", torch::nn::Dropout(activation_dropout));
+  dropout_ = register_module("dropout", Dropout(activation_dropout));
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
@@ -19,7 +19,7 @@ torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
 
 ResidualImpl::ResidualImpl(int64_t d_model, bool pre_norm, double dropout) : pre_norm_(pre_norm) {
   norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d_model})));
-  dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
+  dropout_ = register_module("dropout", Dropout(dropout));
 }
 
 EncoderLayerImpl::EncoderLayerImpl(const TransformerConfig& c, double dropout) {
@@ -97,7 +97,7 @@ TransformerImpl::TransformerImpl(const TransformerConfig& c, int64_t src_vocab, 
     encoder_norm_ = register_module("encoder_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
     decoder_norm_ = register_module("decoder_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
   }
-  dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
+  dropout_ = register_module("dropout", Dropout(dropout));
 
   // Xavier-uniform projections with zero biases; embeddings N(0, 1/d), so that
   // after the sqrt(d) scaling they have unit variance like the positions.
@@ -152,12 +152,14 @@ std::vector<std::pair<torch::Tensor, torch::Tensor>> TransformerImpl::cross_keys
 DecoderState TransformerImpl::init_state(const EncoderOutput& enc) {
   DecoderState state;
   state["mask"] = enc.mask;
+  state.per_source.insert("mask");
   const auto kv = cross_keys_values(enc.states);
   const int64_t batch = enc.states.size(0), heads = config_.heads, head_dim = config_.d_model / config_.heads;
   for (size_t l = 0; l < kv.size(); ++l) {
     const auto n = std::to_string(l);
     state["cross_k" + n] = kv[l].first;
     state["cross_v" + n] = kv[l].second;
+    state.per_source.insert({"cross_k" + n, "cross_v" + n});
     state["self_k" + n] = enc.states.new_empty({batch, heads, 0, head_dim});
     state["self_v" + n] = enc.states.new_empty({batch, heads, 0, head_dim});
   }

@@ -132,9 +132,12 @@ std::vector<std::vector<Hypothesis>> beam_search(model::Seq2Seq& model, const to
       next_scores.insert(next_scores.end(), kept.begin(), kept.end());
       next_active.push_back(std::move(s));
     }
+    // While every sentence is still searching, beams only reorder within their
+    // sentence and the source-side tensors stay as they are.
+    const bool same_sources = next_active.size() == active.size();
     active = std::move(next_active);
     if (active.empty()) break;
-    state.select(torch::tensor(next_rows, long_cpu).to(device));
+    state.select(torch::tensor(next_rows, long_cpu).to(device), same_sources);
     prev = torch::tensor(next_tokens, long_cpu).to(device);
     scores = torch::tensor(next_scores).view({static_cast<int64_t>(active.size()), beam});
   }

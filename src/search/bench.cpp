@@ -17,7 +17,9 @@ DecodeBench bench_decoding(model::Seq2Seq& model, const std::vector<std::vector<
   TORCH_CHECK(src.size() == max_len.size(), "bench_decoding: one max_len per sentence");
   std::vector<std::size_t> order(src.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return src[a].size() < src[b].size(); });
+  if (options.sort_by_length) {
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return src[a].size() < src[b].size(); });
+  }
 
   DecodeBench r;
   r.sentences = static_cast<int64_t>(src.size());
@@ -25,7 +27,8 @@ DecodeBench bench_decoding(model::Seq2Seq& model, const std::vector<std::vector<
   for (std::size_t begin = 0; begin < order.size(); begin += static_cast<std::size_t>(options.batch_sents)) {
     const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(options.batch_sents));
     const auto rows = static_cast<int64_t>(end - begin);
-    const auto width = static_cast<int64_t>(src[order[end - 1]].size()) + 1;  // longest, + eos
+    int64_t width = 0;
+    for (std::size_t i = begin; i < end; ++i) width = std::max<int64_t>(width, static_cast<int64_t>(src[order[i]].size()) + 1);
     auto batch = torch::zeros({rows, width}, torch::kLong);
     auto* ids = batch.data_ptr<int64_t>();
     std::vector<int64_t> limits;
@@ -37,14 +40,18 @@ DecodeBench bench_decoding(model::Seq2Seq& model, const std::vector<std::vector<
     }
     batch = batch.to(device);
     const auto mask = batch.ne(data::kPad);
+    auto search_limits = limits;
+    if (options.keep_finished) search_limits.assign(limits.size(), *std::max_element(limits.begin(), limits.end()));
     std::vector<Hypothesis> best;
     if (options.beam == 1) {
-      best = greedy(model, batch, mask, limits, options.alpha);
+      best = greedy(model, batch, mask, search_limits, options.alpha);
     } else {
-      for (auto& n : beam_search(model, batch, mask, limits, options.beam, options.alpha, 1)) best.push_back(n.front());
+      for (auto& n : beam_search(model, batch, mask, search_limits, options.beam, options.alpha, 1)) {
+        best.push_back(n.front());
+      }
     }
     for (std::size_t i = 0; i < best.size(); ++i) {
-      const auto n = static_cast<int64_t>(best[i].tokens.size());
+      const auto n = std::min(static_cast<int64_t>(best[i].tokens.size()), limits[i]);
       r.tgt_tokens += n + (n < limits[i] ? 1 : 0);  // shorter than the limit: it ended in eos
     }
   }

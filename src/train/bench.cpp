@@ -12,7 +12,6 @@
 #include "nmt/data/dataset.h"
 #include "nmt/model/factory.h"
 #include "nmt/train/lr_schedule.h"
-#include "nmt/train/step.h"
 
 namespace nmt::train {
 namespace {
@@ -111,6 +110,7 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
   data::BatcherOptions bo;
   bo.batch_tokens = config.training.batch_tokens;
   bo.seed = static_cast<uint64_t>(config.training.seed);
+  bo.bucket_by_length = options.bucketing;
   const auto plan = data::Batcher(*data.train, bo).epoch_plan(1);
   torch::manual_seed(static_cast<uint64_t>(config.training.seed));
   std::vector<data::Batch> batches;
@@ -135,7 +135,7 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
     const auto& batch = batches[static_cast<std::size_t>(i)];
     const auto start = Clock::now();
     set_lr(*optimizer, schedule.lr(i));
-    train_step(*model, *optimizer, batch, config.training, device);  // returns after loss.item(): synchronized
+    train_step(*model, *optimizer, batch, config.training, device, options.forward);  // returns after loss.item(): synchronized
     const double secs = seconds_since(start);
     if (i < options.warmup) continue;
     times.push_back(secs);

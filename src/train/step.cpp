@@ -1,5 +1,7 @@
 #include "nmt/train/step.h"
 
+#include <vector>
+
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 
@@ -21,14 +23,28 @@ void set_lr(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }
 
+namespace {
+
+// Logits [B, T, V] from the decoder run one position at a time.
+torch::Tensor stepwise_logits(model::Seq2Seq& model, const torch::Tensor& src, const torch::Tensor& src_mask,
+                              const torch::Tensor& tgt_in) {
+  auto state = model.init_state(model.encode(src, src_mask));
+  std::vector<torch::Tensor> logits;
+  for (int64_t i = 0; i < tgt_in.size(1); ++i) logits.push_back(model.step(tgt_in.select(1, i), state).logits);
+  return torch::stack(logits, 1);
+}
+
+}  // namespace
+
 StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
-                      const TrainingConfig& t, torch::Device device) {
+                      const TrainingConfig& t, torch::Device device, Forward forward) {
   model.train();
   optimizer.zero_grad();
+  const auto src = batch.src.to(device), src_mask = batch.src_mask.to(device), tgt_in = batch.tgt_in.to(device);
   // The logits [B, T, V] die with this statement: the loss keeps only what its backward needs.
-  const auto out = label_smoothed_nll(
-      model.forward(batch.src.to(device), batch.src_mask.to(device), batch.tgt_in.to(device)),
-      batch.tgt_out.to(device), t.label_smoothing);
+  const auto out = label_smoothed_nll(forward == Forward::stepwise ? stepwise_logits(model, src, src_mask, tgt_in)
+                                                                    : model.forward(src, src_mask, tgt_in),
+                                      batch.tgt_out.to(device), t.label_smoothing);
   out.loss.backward();
   StepResult r;
   if (t.clip_norm > 0) r.grad_norm = torch::nn::utils::clip_grad_norm_(model.parameters(), t.clip_norm);

@@ -34,6 +34,7 @@ struct BatcherOptions {
   uint64_t seed = 1;            ///< with the epoch, fixes the order
   bool shuffle = true;          ///< false: corpus order, for validation
   int64_t pool_pairs = 1 << 20; ///< pairs bucketed together
+  bool bucket_by_length = true; ///< false: batches of pairs in shuffled order (to measure what bucketing buys)
 };
 
 /// Where an epoch stands, for checkpoints: epoch (1-based) and batches consumed.

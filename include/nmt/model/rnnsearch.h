@@ -3,13 +3,13 @@
 // alignment, and a maxout deep output t_i = maxout_2(U_o s_i + V_o E y_{i-1} + C_o c_i).
 #pragma once
 
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/rnn.h>
 
 #include "nmt/common/config.h"
 #include "nmt/model/attention.h"
+#include "nmt/model/fused.h"
 #include "nmt/model/seq2seq.h"
 
 namespace nmt::model {
@@ -25,8 +25,12 @@ class RNNSearchImpl : public Seq2Seq {
                         const torch::Tensor& tgt_in) override;
 
  private:
-  // One recurrence step: the new state s_i [B, D], context c_i [B, 2H] and weights [B, S].
-  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> recur(const torch::Tensor& emb, DecoderState& state);
+  // The embedding's share of the GRU input gates, W_ih[:, :E] E y + b_ih, for any
+  // leading shape: [..., 3D]. Teacher forcing computes it for all steps at once.
+  torch::Tensor embedding_gates(const torch::Tensor& emb);
+  // One recurrence step from the embedding's gates [B, 3D]: the new state s_i
+  // [B, D], context c_i [B, 2H] and weights [B, S].
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> recur(const torch::Tensor& emb_gates, DecoderState& state);
   // Deep output and vocabulary projection, for any leading shape: [..., V].
   torch::Tensor output(const torch::Tensor& s, const torch::Tensor& emb, const torch::Tensor& ctx);
 
@@ -36,10 +40,10 @@ class RNNSearchImpl : public Seq2Seq {
   torch::nn::GRU encoder_{nullptr};
   torch::nn::Linear init_{nullptr};
   AdditiveAttention attention_{nullptr};
-  torch::nn::GRUCell decoder_{nullptr};
+  torch::nn::GRUCell decoder_{nullptr};  // its weights; the step runs through gru_gates
   torch::nn::Linear deep_{nullptr};  // [s; E y; c] -> 2 * maxout
   torch::nn::Linear out_{nullptr};   // maxout -> V
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(RNNSearch);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include <torch/nn/module.h>
@@ -19,11 +20,19 @@ struct EncoderOutput {
 class DecoderState {
  public:
   std::map<std::string, torch::Tensor> tensors;
+  /// Names of the tensors that depend only on the source sentence (encoder
+  /// states, attention keys and values, masks): equal in every beam of a sentence.
+  std::set<std::string> per_source;
 
   torch::Tensor& operator[](const std::string& name) { return tensors[name]; }
   /// Keeps rows `indices` ([N] int64) of every tensor, e.g. to reorder beams.
-  void select(const torch::Tensor& indices) {
-    for (auto& [name, t] : tensors) t = t.index_select(0, indices);
+  /// With `same_sources`, row i of the result comes from a row of the same
+  /// sentence as row i before (beams reordered among themselves), so the
+  /// per-source tensors already hold the right rows and are not copied.
+  void select(const torch::Tensor& indices, bool same_sources = false) {
+    for (auto& [name, t] : tensors) {
+      if (!(same_sources && per_source.count(name) > 0)) t = t.index_select(0, indices);
+    }
   }
 };
 

@@ -12,13 +12,13 @@
 #pragma once
 
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
 #include "nmt/common/config.h"
 #include "nmt/model/attention.h"
+#include "nmt/model/fused.h"
 #include "nmt/model/seq2seq.h"
 
 namespace nmt::model {
@@ -31,7 +31,7 @@ class FeedForwardImpl : public torch::nn::Module {
 
  private:
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(FeedForward);
 
@@ -49,7 +49,7 @@ class ResidualImpl : public torch::nn::Module {
  private:
   bool pre_norm_;
   torch::nn::LayerNorm norm_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(Residual);
 
@@ -113,7 +113,7 @@ class TransformerImpl : public Seq2Seq {
   torch::nn::Linear out_{nullptr};  // only without tying
   torch::nn::ModuleList encoder_{nullptr}, decoder_{nullptr};
   torch::nn::LayerNorm encoder_norm_{nullptr}, decoder_norm_{nullptr};  // only with pre-norm
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(Transformer);
 

@@ -16,6 +16,11 @@ struct DecodeBenchOptions {
   int64_t beam = 1;         ///< 1 is greedy
   double alpha = 0.6;
   int64_t batch_sents = 64;
+  // Levers off, to measure what they buy:
+  bool sort_by_length = true;  ///< false: batches in input order
+  /// true: every sentence of a batch decodes to the batch's largest limit, the
+  /// work of a search that kept finished sentences in the batch (forced lengths)
+  bool keep_finished = false;
 };
 
 struct DecodeBench {

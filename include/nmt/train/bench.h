@@ -12,6 +12,7 @@
 
 #include "nmt/common/config.h"
 #include "nmt/data/batcher.h"
+#include "nmt/train/step.h"
 
 namespace nmt::train {
 
@@ -31,6 +32,10 @@ struct TrainBenchOptions {
   /// many as fit training.batch_tokens, instead of the corpus (to show how the
   /// cost grows with length).
   int64_t synthetic_len = 0;
+  /// Levers off, to measure what they buy: corpus batches without length
+  /// bucketing, and the decoder run step by step instead of whole-sequence.
+  bool bucketing = true;
+  Forward forward = Forward::whole_sequence;
 };
 
 struct TrainBench {

@@ -26,9 +26,15 @@ struct StepResult {
   double grad_norm = 0;  ///< before clipping; 0 when training.clip_norm is 0
 };
 
+/// How the teacher-forced forward pass runs the decoder.
+enum class Forward {
+  whole_sequence,  ///< Seq2Seq::forward: every step's matrix products that the recurrence allows at once
+  stepwise,        ///< one Seq2Seq::step per target position, as search runs it (`nmt bench train --stepwise`)
+};
+
 /// zero_grad, forward in train mode, label-smoothed loss, backward, clipping and
 /// the optimizer step, with the batch moved to `device`.
 StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
-                      const TrainingConfig& t, torch::Device device);
+                      const TrainingConfig& t, torch::Device device, Forward forward = Forward::whole_sequence);
 
 }  // namespace nmt::train

@@ -1,0 +1,49 @@
+// Elementwise work that LibTorch's CPU build spreads over many kernels, or runs
+// on one thread, done in one parallel pass over memory.
+//
+// The gate arithmetic of a GRU cell (PyTorch's GRU convention, the r, z, n
+// blocks of gi = W_ih x + b_ih and gh = W_hh h + b_hh):
+//
+//   r = sigmoid(gi_r + gh_r)   z = sigmoid(gi_z + gh_z)
+//   n = tanh(gi_n + r * gh_n)  h' = (1 - z) * n + z * h
+//
+// LibTorch's CPU GRU cell runs this as a dozen elementwise kernels forward and
+// twice that backward, each a pass over memory and an allocation; here forward
+// and backward are one loop each. The matrix products stay outside, so callers
+// can batch the input projection over all steps.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+namespace nmt::model {
+
+/// gi, gh [B, 3H] and h [B, H] -> h' [B, H], differentiable in all three.
+/// fp32 on the CPU runs the fused loops; CUDA runs LibTorch's fused GRU kernel;
+/// other types run the formula above as tensor operations.
+torch::Tensor gru_gates(const torch::Tensor& gi, const torch::Tensor& gh, const torch::Tensor& h);
+
+/// The same as tensor operations, the reference the fused paths are tested against.
+torch::Tensor gru_gates_reference(const torch::Tensor& gi, const torch::Tensor& gh, const torch::Tensor& h);
+
+/// Inverted dropout: zeroes each element with probability p and scales the rest
+/// by 1 / (1 - p); the identity unless `train`. On the CPU in fp32 the mask
+/// comes from a counter-based hash of a seed drawn from LibTorch's default
+/// generator and the element's index, in parallel (LibTorch's CPU bernoulli_
+/// draws one number at a time on one thread), so it is reproducible under
+/// torch::manual_seed whatever the thread count. Elsewhere: torch::dropout.
+torch::Tensor dropout(const torch::Tensor& x, double p, bool train);
+
+/// torch::nn::Dropout with the dropout above.
+class DropoutImpl : public torch::nn::Module {
+ public:
+  explicit DropoutImpl(double p) : p_(p) {}
+  torch::Tensor forward(const torch::Tensor& x) { return model::dropout(x, p_, is_training()); }
+
+ private:
+  double p_;
+};
+TORCH_MODULE(Dropout);
+
+}  // namespace nmt::model
