@@ -5,8 +5,9 @@
 #include <torch/torch.h>
 
 #include "nmt/model/rnnsearch.h"
-#include "nmt/search/bench.h"
-#include "nmt/train/bench.h"
+#include "nmt/model/transformer.h"
+#include "nmt/search/decode_bench.h"
+#include "nmt/train/train_bench.h"
 #include "test_util.h"
 
 namespace nmt {
@@ -14,18 +15,19 @@ namespace {
 
 TEST(TrainBench, ModelFlopsFollowThePeersFormula) {
   // transformer-multi30k sizes, one sentence of 32 pieces a side (33 with eos).
-  ModelConfig m;
-  m.type = "transformer";
-  m.transformer.encoder_layers = m.transformer.decoder_layers = 3;
-  m.transformer.d_model = 256;
-  m.transformer.heads = 4;
-  m.transformer.ff_dim = 1024;
+  TransformerConfig c;
+  c.encoder_layers = c.decoder_layers = 3;
+  c.d_model = 256;
+  c.heads = 4;
+  c.ff_dim = 1024;
+  const model::Transformer m(c, 8000, 8000, 0.0);
   data::Batch b;
   b.src_mask = b.tgt_mask = torch::ones({1, 33}, torch::kBool);
   b.src = torch::ones({1, 33}, torch::kLong);
   // The peer's formula by hand: 254,267,904 multiply-adds; 6 x that over
   // 34 target tokens (bos, 32 pieces, eos) is 44,870,806.6 FLOPs per token.
-  EXPECT_DOUBLE_EQ(train::forward_macs(m, 8000, 8000, b), 254267904.0);
+  EXPECT_DOUBLE_EQ(m->forward_macs(33, 33), 254267904.0);
+  EXPECT_DOUBLE_EQ(train::forward_macs(*m, b), 254267904.0);  // summed over the batch's one sentence
 }
 
 TEST(SearchBench, SortingAndKeepingFinishedSentencesChangeTheWorkNotTheOutput) {

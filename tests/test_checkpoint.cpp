@@ -5,10 +5,10 @@
 #include "nmt/common/error.h"
 #include "nmt/model/rnnsearch.h"
 #include "nmt/model/transformer.h"
-#include "nmt/train/checkpoint.h"
+#include "nmt/model/checkpoint.h"
 #include "test_util.h"
 
-namespace nmt::train {
+namespace nmt::model {
 namespace {
 
 model::RNNSearch make(int64_t seed, int64_t hidden = 10) {
@@ -85,4 +85,4 @@ TEST(Checkpoint, BadFilesAreCheckpointErrorsNamingTheFile) {
 }
 
 }  // namespace
-}  // namespace nmt::train
+}  // namespace nmt::model

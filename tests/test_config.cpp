@@ -21,7 +21,7 @@ std::string error_of(const std::string& json, const std::vector<std::string>& ov
 TEST(Config, DefaultsWhenKeysAreAbsent) {
   const Config c = parse_config("{}", "c.json");
   EXPECT_EQ(c.vocab.size, 8000);
-  EXPECT_EQ(c.model.type, "rnnsearch");
+  EXPECT_EQ(c.model.type, ModelType::rnnsearch);
   EXPECT_EQ(c.model.rnnsearch.decoder_hidden, 512);
   EXPECT_EQ(c.training.seed, 1);
   EXPECT_DOUBLE_EQ(c.decoding.alpha, 0.6);
@@ -38,7 +38,7 @@ TEST(Config, ReadsNestedValuesAndAllowsComments) {
   EXPECT_EQ(c.data.train.src, "a.en");
   EXPECT_EQ(c.data.max_len, 50);
   EXPECT_DOUBLE_EQ(c.training.lr, 0.001);
-  EXPECT_EQ(c.training.early_stopping.metric, "loss");
+  EXPECT_EQ(c.training.early_stopping.metric, Metric::loss);
   EXPECT_EQ(c.training.early_stopping.patience, 3);
   EXPECT_EQ(c.model_dir, "m");
 }
@@ -117,7 +117,7 @@ TEST(Config, ResolvedConfigRoundTrips) {
   const Config b = parse_config(config_to_json(a), "resolved.json");
   EXPECT_EQ(config_to_json(a), config_to_json(b));
   EXPECT_DOUBLE_EQ(b.training.lr, 0.003);
-  EXPECT_EQ(b.model.type, "transformer");
+  EXPECT_EQ(b.model.type, ModelType::transformer);
 }
 
 TEST(Config, LoadResolvesPathsAndNamesMissingFile) {

@@ -7,6 +7,7 @@
 #include "nmt/common/utf8.h"
 #include "nmt/data/batcher.h"
 #include "nmt/data/corpus.h"
+#include "nmt/data/lines.h"
 #include "test_util.h"
 
 namespace nmt::data {

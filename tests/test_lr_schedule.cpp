@@ -18,7 +18,7 @@ TEST(LrSchedule, ConstantIgnoresTheStep) {
 TEST(LrSchedule, InverseSqrtWarmsUpThenDecays) {
   TrainingConfig c;
   c.lr = 7e-4;
-  c.schedule = "inverse_sqrt";
+  c.schedule = Schedule::inverse_sqrt;
   c.warmup = 4000;
   LrSchedule s(c);
   EXPECT_DOUBLE_EQ(s.lr(1), 7e-4 / 4000);
@@ -31,7 +31,7 @@ TEST(LrSchedule, InverseSqrtWarmsUpThenDecays) {
 TEST(LrSchedule, PlateauDecaysAfterPatienceAndRespectsMinLr) {
   TrainingConfig c;
   c.lr = 1.0;
-  c.schedule = "plateau";
+  c.schedule = Schedule::plateau;
   c.plateau_factor = 0.5;
   c.plateau_patience = 1;
   c.min_lr = 0.2;

@@ -4,8 +4,10 @@
 
 #include <torch/torch.h>
 
+#include "nmt/common/config.h"
 #include "nmt/train/adadelta.h"
-#include "nmt/train/checkpoint.h"
+#include "nmt/train/step.h"
+#include "nmt/model/checkpoint.h"
 #include "test_util.h"
 
 namespace nmt::train {
@@ -46,14 +48,31 @@ TEST(Adadelta, StateSurvivesACheckpoint) {
   };
   step(a, opt_a);
   step(a, opt_a);
-  save_checkpoint(d / "c.pt", *a, &opt_a, "{}");
+  model::save_checkpoint(d / "c.pt", *a, &opt_a, "{}");
   auto b = make();
   Adadelta opt_b(b->parameters(), AdadeltaOptions(1.0).rho(0.95));
-  load_checkpoint(d / "c.pt", *b, &opt_b);
+  model::load_checkpoint(d / "c.pt", *b, &opt_b);
   step(a, opt_a);
   step(b, opt_b);
   EXPECT_TRUE(torch::equal(a->weight, b->weight));
   EXPECT_TRUE(torch::equal(a->bias, b->bias));
+}
+
+TEST(Adadelta, DefaultsAreThePapersEverywhere) {
+  // Zeiler 2012 and Bahdanau et al. 2014: rho 0.95, eps 1e-6. The config
+  // declares them; the options and a config-built optimizer take them from there.
+  EXPECT_DOUBLE_EQ(TrainingConfig{}.adadelta_rho, 0.95);
+  EXPECT_DOUBLE_EQ(TrainingConfig{}.adadelta_eps, 1e-6);
+  EXPECT_DOUBLE_EQ(AdadeltaOptions().rho(), 0.95);
+  EXPECT_DOUBLE_EQ(AdadeltaOptions().eps(), 1e-6);
+  const Config config = parse_config(R"({"training": {"optimizer": "adadelta", "lr": 1.0}})", "c.json");
+  auto x = torch::zeros({2}).requires_grad_();
+  const auto optimizer = make_optimizer(config.training, {x});
+  ASSERT_NE(dynamic_cast<Adadelta*>(optimizer.get()), nullptr);
+  const auto& options = static_cast<const AdadeltaOptions&>(optimizer->param_groups().front().options());
+  EXPECT_DOUBLE_EQ(options.rho(), 0.95);
+  EXPECT_DOUBLE_EQ(options.eps(), 1e-6);
+  EXPECT_DOUBLE_EQ(options.lr(), 1.0);
 }
 
 }  // namespace

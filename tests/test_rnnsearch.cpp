@@ -12,7 +12,7 @@
 namespace nmt::model {
 namespace {
 
-RNNSearch tiny(const std::string& init = "mean") {
+RNNSearch tiny(InitState init = InitState::mean) {
   torch::manual_seed(3);
   RnnsearchConfig c = test::tiny_rnnsearch();
   c.init_state = init;
@@ -22,7 +22,7 @@ RNNSearch tiny(const std::string& init = "mean") {
 }
 
 TEST(RNNSearch, StepByStepEqualsTeacherForcing) {
-  for (const std::string init : {"mean", "backward"}) {
+  for (const InitState init : {InitState::mean, InitState::backward}) {
     auto m = tiny(init);
     torch::NoGradGuard no_grad;
     const auto src = torch::tensor({{5, 6, 7, 3}, {8, 3, 0, 0}});
@@ -33,7 +33,7 @@ TEST(RNNSearch, StepByStepEqualsTeacherForcing) {
     auto state = m->init_state(m->encode(src, mask));
     for (int64_t i = 0; i < 4; ++i) {
       const auto out = m->step(tgt.select(1, i), state);
-      EXPECT_TRUE(torch::allclose(out.logits, full.select(1, i), 1e-5, 1e-6)) << init << " step " << i;
+      EXPECT_TRUE(torch::allclose(out.logits, full.select(1, i), 1e-5, 1e-6)) << name_of(init) << " step " << i;
       EXPECT_TRUE(torch::allclose(out.attention.sum(1), torch::ones({2})));
       EXPECT_EQ(out.attention[1].slice(0, 2).abs().max().item<float>(), 0.0f);  // padding
     }
@@ -79,7 +79,7 @@ TEST(ModelFactory, BuildsTheConfiguredFamily) {
   ASSERT_NE(std::dynamic_pointer_cast<RNNSearchImpl>(m), nullptr);
   const auto src = torch::tensor({{5, 3}});
   EXPECT_EQ(m->forward(src, src.ne(0), torch::tensor({{2, 7, 8}})).sizes(), (std::vector<int64_t>{1, 3, 23}));
-  c.model.type = "transformer";
+  c.model.type = ModelType::transformer;
   c.model.transformer = test::tiny_transformer();
   const auto t = make_model(c, 20, 23);
   ASSERT_NE(std::dynamic_pointer_cast<TransformerImpl>(t), nullptr);

@@ -54,7 +54,7 @@ TEST_F(VocabTest, TrainingIsDeterministic) {
 TEST_F(VocabTest, PerLanguageAndBpeModels) {
   test::TempDir d;
   VocabConfig vc;
-  vc.model_type = "bpe";
+  vc.model_type = VocabModel::bpe;
   vc.size = 200;
   train_vocab({test::toy("train.fr")}, vc, d / "tgt.model", 1);
   const Vocab v = Vocab::load(d / "tgt.model");

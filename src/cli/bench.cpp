@@ -14,12 +14,11 @@
 #include "nmt/common/device.h"
 #include "nmt/common/error.h"
 #include "nmt/common/logging.h"
+#include "nmt/common/memory.h"
 #include "nmt/common/threads.h"
-#include "nmt/data/corpus.h"
-#include "nmt/model/factory.h"
-#include "nmt/search/bench.h"
-#include "nmt/train/bench.h"
-#include "nmt/train/checkpoint.h"
+#include "nmt/model/load.h"
+#include "nmt/search/decode_bench.h"
+#include "nmt/train/train_bench.h"
 
 namespace nmt::cli {
 namespace {
@@ -30,47 +29,40 @@ struct BenchCliOptions {
   int threads = 0;
   std::string device = "cpu";
   // train
-  int64_t steps = 45;
-  int64_t warmup = 5;
-  int64_t synthetic_len = 0;
+  train::TrainBenchOptions train;
   bool no_bucketing = false;
   bool stepwise = false;
   // translate
+  search::DecodeBenchOptions decode;
   std::string model_dir;
   std::string checkpoint = "best";
   std::string src, ref;
-  int64_t beam = 1;
-  double alpha = 0.6;
   std::string mode = "forced";
   int64_t limit = 1000;
-  int64_t batch_sents = 64;
   int64_t max_len = 100;
   bool unsorted = false;
-  bool keep_finished = false;
 };
 
 void print(const nlohmann::json& j) { std::printf("%s\n", j.dump().c_str()); }
 
 void run_bench_train(const BenchCliOptions& opt) {
   const Config config = load_config(opt.config, opt.overrides);
-  train::TrainBenchOptions options;
-  options.steps = opt.steps;
-  options.warmup = opt.warmup;
-  options.synthetic_len = opt.synthetic_len;
+  train::TrainBenchOptions options = opt.train;
   options.bucketing = !opt.no_bucketing;
   options.forward = opt.stepwise ? train::Forward::stepwise : train::Forward::whole_sequence;
   options.device = opt.device;
   options.threads = set_threads(opt.threads);
   const auto r = train::bench_training(config, options);
   print({
-      {"bench", "train/" + config.model.type},
+      {"bench", std::string("train/") + name_of(config.model.type)},
       {"config", opt.config},
       {"device", opt.device},
       {"threads", options.threads},
       {"steps", r.steps},
-      {"warmup", opt.warmup},
+      {"warmup", options.warmup},
       {"batch_tokens", config.training.batch_tokens},
-      {"data", opt.synthetic_len > 0 ? "random, " + std::to_string(opt.synthetic_len) + " pieces a side" : "corpus"},
+      {"data", options.synthetic_len > 0 ? "random, " + std::to_string(options.synthetic_len) + " pieces a side"
+                                         : "corpus"},
       {"bucketing", options.bucketing},
       {"forward", opt.stepwise ? "stepwise" : "whole_sequence"},
       {"params", r.parameters},
@@ -87,76 +79,44 @@ void run_bench_train(const BenchCliOptions& opt) {
   });
 }
 
-// The first `limit` lines of `path`, as pieces.
-std::vector<std::vector<int32_t>> encode_lines(const std::string& path, const data::Vocab& vocab, int64_t limit) {
-  std::vector<std::vector<int32_t>> out;
-  data::LineReader reader(path);
-  std::string line;
-  while (static_cast<int64_t>(out.size()) < limit && reader.next(line)) out.push_back(vocab.encode(line));
-  return out;
-}
-
 void run_bench_translate(const BenchCliOptions& opt) {
   if (opt.model_dir.empty() == opt.config.empty()) {
     throw ConfigError("nmt bench translate needs either --model DIR (trained weights) or --config FILE (random weights)");
   }
   const int threads = set_threads(opt.threads);
   const torch::Device device = resolve_device(opt.device);
-  train::LoadedModel m;
-  std::string weights;
-  if (!opt.model_dir.empty()) {
-    m = train::load_model(opt.model_dir, opt.checkpoint, device);
-    weights = m.checkpoint;
-  } else {
-    m.config = load_config(opt.config, opt.overrides);
-    m.vocabs = data::prepare_vocabs(m.config, threads);
-    torch::manual_seed(1);
-    m.model = model::make_model(m.config, m.vocabs.src.size(), m.vocabs.tgt.size());
-    m.model->to(device);
-    m.model->eval();
-    weights = "random (seed 1)";
-  }
+  const model::LoadedModel m = !opt.model_dir.empty()
+                                   ? model::load_model(opt.model_dir, opt.checkpoint, device)
+                                   : search::random_model(load_config(opt.config, opt.overrides), threads, device);
   const std::string src_path = opt.src.empty() ? m.config.data.test.src : opt.src;
   const std::string ref_path = opt.ref.empty() ? m.config.data.test.tgt : opt.ref;
-  if (src_path.empty() || (opt.mode == "forced" && ref_path.empty())) {
+  const bool forced = opt.mode == "forced";
+  if (src_path.empty() || (forced && ref_path.empty())) {
     throw ConfigError("no test set: give --src and --ref, or set data.test in the config");
   }
-  const auto src = encode_lines(src_path, m.vocabs.src, opt.limit);
-  std::vector<int64_t> max_len(src.size(), opt.max_len);
-  if (opt.mode == "forced") {
-    const auto ref = encode_lines(ref_path, m.vocabs.tgt, opt.limit);
-    if (ref.size() != src.size()) {
-      throw DataError(ref_path + " has " + std::to_string(ref.size()) + " lines where " + src_path + " has " +
-                      std::to_string(src.size()));
-    }
-    for (std::size_t i = 0; i < ref.size(); ++i) max_len[i] = static_cast<int64_t>(ref[i].size()) + 1;
-  }
-  search::DecodeBenchOptions options;
-  options.beam = opt.beam;
-  options.alpha = opt.alpha;
-  options.batch_sents = opt.batch_sents;
+  const auto input = search::read_bench_input(src_path, forced ? ref_path : "", m.vocabs, opt.limit, opt.max_len);
+  search::DecodeBenchOptions options = opt.decode;
   options.sort_by_length = !opt.unsorted;
-  options.keep_finished = opt.keep_finished;
-  NMT_INFO("bench", "decoding {} sentences of {} ({}), beam {}, {} lengths", src.size(), src_path, weights, opt.beam,
-           opt.mode);
-  const auto r = search::bench_decoding(*m.model, src, max_len, options, device);
+  NMT_INFO("bench", "decoding {} sentences of {} ({}), beam {}, {} lengths", input.src.size(), src_path,
+           m.checkpoint, options.beam, opt.mode);
+  const auto r = search::bench_decoding(*m.model, input.src, input.max_len, options, device);
   print({
-      {"bench", "translate/" + m.config.model.type},
-      {"beam", opt.beam},
+      {"bench", std::string("translate/") + name_of(m.config.model.type)},
+      {"beam", options.beam},
       {"mode", opt.mode},
-      {"max_len", opt.mode == "forced" ? nlohmann::json("ref_len+1") : nlohmann::json(opt.max_len)},
-      {"weights", weights},
+      {"max_len", forced ? nlohmann::json("ref_len+1") : nlohmann::json(opt.max_len)},
+      {"weights", m.checkpoint},
       {"device", device.str()},
       {"threads", threads},
       {"sentences", r.sentences},
-      {"batch_sentences", opt.batch_sents},
+      {"batch_sentences", options.batch_sents},
       {"sorted", options.sort_by_length},
       {"keep_finished", options.keep_finished},
       {"sentences_per_s", static_cast<double>(r.sentences) / r.seconds},
       {"tgt_tokens_per_s", static_cast<double>(r.tgt_tokens) / r.seconds},
       {"tgt_tokens", r.tgt_tokens},
       {"wall_s", r.seconds},
-      {"peak_rss_mb", train::peak_rss_mb()},
+      {"peak_rss_mb", peak_rss_mb()},
   });
 }
 
@@ -177,9 +137,10 @@ Verb setup_bench(CLI::App& app) {
       "train", "Training: target tokens/s, median step, FLOPs per token, MFU against a 2048^2 GEMM, peak RSS");
   train->add_option("-c,--config", opt->config, "JSON config file (its model_dir holds the vocabulary and cache)")
       ->required();
-  train->add_option("--steps", opt->steps, "Timed updates")->capture_default_str()->check(CLI::PositiveNumber);
-  train->add_option("--warmup", opt->warmup, "Untimed updates first")->capture_default_str()->check(CLI::NonNegativeNumber);
-  train->add_option("--synthetic-len", opt->synthetic_len,
+  train->add_option("--steps", opt->train.steps, "Timed updates")->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--warmup", opt->train.warmup, "Untimed updates first")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  train->add_option("--synthetic-len", opt->train.synthetic_len,
                     "Random sentences of this many pieces a side instead of the corpus")->check(CLI::PositiveNumber);
   train->add_flag("--no-bucketing", opt->no_bucketing, "Batches without length bucketing (what bucketing buys)");
   train->add_flag("--stepwise", opt->stepwise,
@@ -193,17 +154,17 @@ Verb setup_bench(CLI::App& app) {
   translate->add_option("--checkpoint", opt->checkpoint, "With --model: best, last, or a file")->capture_default_str();
   translate->add_option("--src", opt->src, "Source sentences (default: the config's data.test.src)");
   translate->add_option("--ref", opt->ref, "References, for forced lengths (default: data.test.tgt)");
-  translate->add_option("-b,--beam", opt->beam, "Beam size; 1 is greedy")->capture_default_str()->check(CLI::Range(1, 1000));
-  translate->add_option("--alpha", opt->alpha, "GNMT length penalty")->capture_default_str()->check(CLI::NonNegativeNumber);
+  translate->add_option("-b,--beam", opt->decode.beam, "Beam size; 1 is greedy")->capture_default_str()->check(CLI::Range(1, 1000));
+  translate->add_option("--alpha", opt->decode.alpha, "GNMT length penalty")->capture_default_str()->check(CLI::NonNegativeNumber);
   translate->add_option("--mode", opt->mode, "forced: stop at the reference length + 1; cap: at eos or --max-len")
       ->capture_default_str()->check(CLI::IsMember({"forced", "cap"}));
   translate->add_option("--limit", opt->limit, "Sentences")->capture_default_str()->check(CLI::PositiveNumber);
-  translate->add_option("--batch-sents", opt->batch_sents, "Sentences per batch")->capture_default_str()
+  translate->add_option("--batch-sents", opt->decode.batch_sents, "Sentences per batch")->capture_default_str()
       ->check(CLI::PositiveNumber);
   translate->add_option("--max-len", opt->max_len, "Token limit in cap mode")->capture_default_str()
       ->check(CLI::PositiveNumber);
   translate->add_flag("--unsorted", opt->unsorted, "Batches in input order, not sorted by length");
-  translate->add_flag("--keep-finished", opt->keep_finished,
+  translate->add_flag("--keep-finished", opt->decode.keep_finished,
                       "Decode every sentence of a batch to the batch's largest limit, as a search that kept "
                       "finished sentences would");
   common(translate);

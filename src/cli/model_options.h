@@ -1,13 +1,14 @@
 // Options shared by the verbs that load a trained model (translate, eval --model).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "nmt/model/load.h"
 #include "nmt/search/translator.h"
-#include "nmt/train/checkpoint.h"
 
 namespace nmt::cli {
 
@@ -16,23 +17,26 @@ struct ModelOptions {
   std::string checkpoint = "best";
   std::string device = "auto";
   int threads = 0;
-  // Unset: the model's `decoding` config decides.
-  std::optional<int64_t> beam, n_best, max_len_b, batch_tokens;
-  std::optional<double> alpha, max_len_a;
+  std::optional<int64_t> n_best;  ///< given: print the n-best list (unset: search::SearchOptions' default)
+  /// The decoding flags given (--beam, --alpha, ...), by config key: they
+  /// override the model's `decoding` section and are checked as its values are.
+  std::map<std::string, std::string> decoding;
 };
 
-/// Adds --checkpoint, --device, --threads and the search options to `sub`
-/// (--model itself is added by the verb, which decides whether it is required).
+/// Adds --checkpoint, --device, --threads, --n-best and one flag per key of
+/// the config's `decoding` section to `sub` (--model itself is added by the
+/// verb, which decides whether it is required).
 void add_model_options(CLI::App* sub, ModelOptions& opt);
 
 /// A loaded model and the search options to translate with.
 struct ModelSession {
-  train::LoadedModel loaded;
+  model::LoadedModel loaded;
   search::SearchOptions search;
   torch::Device device = torch::kCPU;
 };
 
-/// Sets the threads, loads the model and resolves the search options.
+/// Sets the threads, loads the model with the decoding flags applied to its
+/// config, and resolves the search options.
 ModelSession open_model(const ModelOptions& opt);
 
 }  // namespace nmt::cli

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <set>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -45,13 +45,6 @@ std::string last_component(const std::string& path) {
 
 // ---- Schema listing: every key with its type, default and description. ----
 
-struct KeyInfo {
-  std::string path;
-  std::string type;  // string | integer | number | boolean | one of a|b|c | section
-  std::string default_value;
-  std::string doc;
-};
-
 class Lister {
  public:
   explicit Lister(std::vector<KeyInfo>& out, std::string prefix = {}) : out_(out), prefix_(std::move(prefix)) {}
@@ -68,10 +61,11 @@ class Lister {
   void field(const char* name, double& v, const char* doc, Range r = {}) {
     out_.push_back({join_path(prefix_, name), "number " + r.describe(), fmt_number(v), doc});
   }
-  void choice(const char* name, std::string& v, Choices choices, const char* doc) {
+  template <class E>
+  void choice(const char* name, E& v, const char* doc) {
     std::string type;
-    for (const char* c : choices) type += (type.empty() ? "" : " \\| ") + std::string("`") + c + "`";
-    out_.push_back({join_path(prefix_, name), type, json(v).dump(), doc});
+    for (const char* c : ChoiceNames<E>::names) type += (type.empty() ? "" : " \\| ") + std::string("`") + c + "`";
+    out_.push_back({join_path(prefix_, name), type, json(name_of(v)).dump(), doc});
   }
   template <class S>
   void section(const char* name, S& s, const char* doc) {
@@ -85,7 +79,9 @@ class Lister {
   std::string prefix_;
 };
 
-const std::vector<KeyInfo>& schema() {
+}  // namespace
+
+const std::vector<KeyInfo>& config_keys() {
   static const std::vector<KeyInfo> keys = [] {
     std::vector<KeyInfo> out;
     Config defaults;
@@ -96,8 +92,10 @@ const std::vector<KeyInfo>& schema() {
   return keys;
 }
 
+namespace {
+
 const KeyInfo* find_key(const std::string& path) {
-  for (const auto& k : schema()) {
+  for (const auto& k : config_keys()) {
     if (k.path == path) return &k;
   }
   return nullptr;
@@ -113,7 +111,7 @@ std::string suggest(const std::string& path, const std::vector<std::string>& sib
   }
   // The key may belong to another section: `lr` under `data` means training.lr.
   std::vector<std::string> leaves;
-  for (const auto& k : schema()) {
+  for (const auto& k : config_keys()) {
     if (k.type == "section") continue;
     if (last_component(k.path) == name) return k.path;
     leaves.push_back(k.path);
@@ -135,12 +133,12 @@ std::string did_you_mean(const std::string& suggestion) {
 // ---- Reading: type and range checks, unknown keys. ----
 
 struct ReadContext {
-  std::string source;               // the config file, for error messages
-  std::set<std::string> overridden;  // keys set with --set
+  std::string source;                          // the config file, for error messages
+  std::map<std::string, std::string> origins;  // keys set on the command line -> how errors name them
 
   [[noreturn]] void fail(const std::string& path, const std::string& what) const {
-    const std::string where = overridden.count(path) ? "--set " + path : source + ": " + path;
-    throw ConfigError(where + ": " + what);
+    const auto it = origins.find(path);
+    throw ConfigError((it != origins.end() ? it->second : source + ": " + path) + ": " + what);
   }
 };
 
@@ -182,17 +180,19 @@ class Reader {
       v = d;
     }
   }
-  void choice(const char* name, std::string& v, Choices choices, const char* doc) {
-    std::string value = v;
+  template <class E>
+  void choice(const char* name, E& v, const char* doc) {
+    std::string value = name_of(v);
     field(name, value, doc);
-    std::vector<std::string> options(choices.begin(), choices.end());
-    if (std::find(options.begin(), options.end(), value) == options.end()) {
+    const std::vector<std::string> options(std::begin(ChoiceNames<E>::names), std::end(ChoiceNames<E>::names));
+    const auto it = std::find(options.begin(), options.end(), value);
+    if (it == options.end()) {
       std::string list;
       for (const auto& o : options) list += (list.empty() ? "'" : ", '") + o + "'";
       ctx_.fail(join_path(prefix_, name),
                 "expected one of " + list + ", got '" + value + "'" + did_you_mean(closest_match(value, options)));
     }
-    v = value;
+    v = static_cast<E>(it - options.begin());
   }
   template <class S>
   void section(const char* name, S& s, const char* /*doc*/) {
@@ -236,7 +236,10 @@ class Writer {
   void field(const char* name, T& v, const char* /*doc*/, Range /*r*/ = {}) {
     out_[name] = v;
   }
-  void choice(const char* name, std::string& v, Choices /*choices*/, const char* /*doc*/) { out_[name] = v; }
+  template <class E>
+  void choice(const char* name, E& v, const char* /*doc*/) {
+    out_[name] = name_of(v);
+  }
   template <class S>
   void section(const char* name, S& s, const char* /*doc*/) {
     json inner = json::object();
@@ -249,43 +252,36 @@ class Writer {
   json& out_;
 };
 
-// Applies `key=value` to the JSON document before it is read.
-void apply_override(json& doc, const std::string& assignment, std::set<std::string>& overridden) {
-  const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    throw ConfigError("--set " + assignment + ": expected KEY=VALUE, e.g. --set training.lr=0.001");
-  }
-  const std::string key = assignment.substr(0, eq);
-  const std::string text = assignment.substr(eq + 1);
-  const KeyInfo* info = find_key(key);
+// Sets `o.key` in the JSON document before it is read, where the reader checks it.
+void apply_override(json& doc, const Override& o, std::map<std::string, std::string>& origins) {
+  const KeyInfo* info = find_key(o.key);
   if (info == nullptr || info->type == "section") {
     std::vector<std::string> all;
-    for (const auto& k : schema()) {
+    for (const auto& k : config_keys()) {
       if (k.type != "section") all.push_back(k.path);
     }
-    const std::string close = closest_match(key, all);
-    throw ConfigError("--set " + key + ": unknown key" +
-                      did_you_mean(close.empty() ? suggest(key, {}) : close));
+    const std::string close = closest_match(o.key, all);
+    throw ConfigError(o.name() + ": unknown key" + did_you_mean(close.empty() ? suggest(o.key, {}) : close));
   }
   json value;
   const bool is_string = info->type == "string" || info->type.front() == '`';
   if (is_string) {
-    value = text;
+    value = o.value;
   } else {
-    value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (value.is_discarded()) value = text;  // reported as a type error by the reader
+    value = json::parse(o.value, nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) value = o.value;  // reported as a type error by the reader
   }
   json* node = &doc;
   std::size_t start = 0;
-  for (std::size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
-    json& child = (*node)[key.substr(start, dot - start)];
+  for (std::size_t dot = o.key.find('.'); dot != std::string::npos; dot = o.key.find('.', start)) {
+    json& child = (*node)[o.key.substr(start, dot - start)];
     if (child.is_null()) child = json::object();
-    if (!child.is_object()) throw ConfigError("--set " + key + ": '" + key.substr(0, dot) + "' is not an object");
+    if (!child.is_object()) throw ConfigError(o.name() + ": '" + o.key.substr(0, dot) + "' is not an object");
     node = &child;
     start = dot + 1;
   }
-  (*node)[key.substr(start)] = value;
-  overridden.insert(key);
+  (*node)[o.key.substr(start)] = value;
+  origins[o.key] = o.name();
 }
 
 // Expands ${VAR} and ${VAR:-default} from the environment, so a config can say
@@ -377,7 +373,19 @@ std::string closest_match(const std::string& word, const std::vector<std::string
   return best;
 }
 
-void Config::validate() const {
+Override Override::from_set(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError("--set " + assignment + ": expected KEY=VALUE, e.g. --set training.lr=0.001");
+  }
+  return {assignment.substr(0, eq), assignment.substr(eq + 1), ""};
+}
+
+void Config::validate(const std::map<std::string, std::string>& origins) const {
+  const auto name = [&](const std::string& key) {
+    const auto it = origins.find(key);
+    return it != origins.end() ? it->second : "config key " + key;
+  };
   require_pair(data.train, "data.train");
   require_pair(data.valid, "data.valid");
   require_pair(data.test, "data.test");
@@ -393,10 +401,14 @@ void Config::validate() const {
     throw ConfigError("config keys vocab.src_path and vocab.tgt_path must be given together");
   }
   if (training.batch_tokens < data.max_len + 1) {
-    throw ConfigError("config key training.batch_tokens (" + std::to_string(training.batch_tokens) +
+    throw ConfigError(name("training.batch_tokens") + " (" + std::to_string(training.batch_tokens) +
                       ") must be at least data.max_len + 1 (" + std::to_string(data.max_len + 1) + ")");
   }
-  if (model.type == "transformer") {
+  if (decoding.max_len_a == 0 && decoding.max_len_b == 0) {
+    throw ConfigError(name("decoding.max_len_a") + " and " + name("decoding.max_len_b") +
+                      " are both 0: no output fits");
+  }
+  if (model.type == ModelType::transformer) {
     const auto& t = model.transformer;
     if (t.d_model % t.heads != 0) {
       throw ConfigError("config keys model.transformer.d_model (" + std::to_string(t.d_model) +
@@ -410,7 +422,7 @@ void Config::validate() const {
   }
 }
 
-Config parse_config(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
+Config parse_config(const std::string& text, const std::string& source, const std::vector<Override>& overrides) {
   json doc;
   try {
     doc = json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
@@ -424,14 +436,20 @@ Config parse_config(const std::string& text, const std::string& source, const st
   if (!doc.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
 
   ReadContext ctx{source, {}};
-  for (const auto& o : overrides) apply_override(doc, o, ctx.overridden);
+  for (const auto& o : overrides) apply_override(doc, o, ctx.origins);
 
   Config config;
   Reader reader(doc, "", ctx);
   config.visit(reader);
   reader.reject_unknown();
-  config.validate();
+  config.validate(ctx.origins);
   return config;
+}
+
+Config parse_config(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
+  std::vector<Override> parsed;
+  for (const auto& o : overrides) parsed.push_back(Override::from_set(o));
+  return parse_config(text, source, parsed);
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
@@ -461,7 +479,7 @@ void write_config(const Config& config, const std::string& path) { write_file_at
 std::string config_reference_markdown() {
   std::ostringstream out;
   std::string current;
-  for (const auto& k : schema()) {
+  for (const auto& k : config_keys()) {
     const auto dot = k.path.find('.');
     const std::string top = k.path.substr(0, dot);
     if (dot == std::string::npos && k.type == "section") {

@@ -36,6 +36,54 @@ void rename_synced(const std::string& tmp, const std::string& path) {
 
 }  // namespace
 
+PosixFile::PosixFile(std::string path, int flags) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), flags | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail("open");
+}
+
+PosixFile::~PosixFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void PosixFile::write(const void* data, std::size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd_, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail("write");
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+    offset_ += static_cast<uint64_t>(w);
+  }
+}
+
+void PosixFile::sync() {
+  if (::fsync(fd_) != 0) fail("sync");
+}
+
+void PosixFile::close() {
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) fail("close");
+}
+
+void PosixFile::fail(const char* action) const { nmt::fail(action, path_, errno); }
+
+BufferedWriter::BufferedWriter(PosixFile& file) : file_(file) { buf_.reserve(kSize); }
+
+void BufferedWriter::write(const void* data, std::size_t n) {
+  const char* p = static_cast<const char*>(data);
+  buf_.insert(buf_.end(), p, p + n);
+  if (buf_.size() >= kSize) flush();
+}
+
+void BufferedWriter::flush() {
+  file_.write(buf_.data(), buf_.size());
+  buf_.clear();
+}
+
 std::string read_file(const std::string& path) {
   require_readable_file(path, "file");
   std::ifstream in(path, std::ios::binary);
@@ -62,26 +110,14 @@ void ensure_dir(const std::string& dir) {
 
 void write_file_atomic(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("write", tmp, errno);
-  const char* p = content.data();
-  std::size_t left = content.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail("write", tmp, err);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int err = errno;
+  try {
+    PosixFile file(tmp, O_WRONLY | O_CREAT | O_TRUNC);
+    file.write(content.data(), content.size());
+    file.sync();
+    file.close();
+  } catch (...) {
     ::unlink(tmp.c_str());
-    fail("sync", tmp, err);
+    throw;
   }
   rename_synced(tmp, path);
 }

@@ -8,12 +8,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <iostream>
 
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
-#include "nmt/common/utf8.h"
+#include "nmt/data/lines.h"
 
 namespace nmt::data {
 namespace {
@@ -62,69 +61,6 @@ uint64_t fingerprint(const FilePair& files, const Vocabs& vocabs, int64_t max_le
   return h;
 }
 
-// A file written with plain write(2) calls; errors name the file.
-class RawFile {
- public:
-  RawFile(std::string path, int flags) : path_(std::move(path)) {
-    fd_ = ::open(path_.c_str(), flags | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail("open");
-  }
-  ~RawFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  RawFile(const RawFile&) = delete;
-  RawFile& operator=(const RawFile&) = delete;
-
-  void write(const void* data, std::size_t n) {
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-      const ssize_t w = ::write(fd_, p, n);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        fail("write");
-      }
-      p += w;
-      n -= static_cast<std::size_t>(w);
-      offset_ += static_cast<uint64_t>(w);
-    }
-  }
-  uint64_t offset() const { return offset_; }
-  int fd() const { return fd_; }
-  void sync() {
-    if (::fsync(fd_) != 0) fail("sync");
-  }
-  [[noreturn]] void fail(const char* what) const {
-    throw DataError(std::string("cannot ") + what + " '" + path_ + "': " + std::strerror(errno));
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  uint64_t offset_ = 0;
-};
-
-// Buffers small writes into large ones.
-class BufferedWriter {
- public:
-  explicit BufferedWriter(RawFile& file) : file_(file) { buf_.reserve(kSize); }
-  ~BufferedWriter() = default;
-  void write(const void* data, std::size_t n) {
-    const char* p = static_cast<const char*>(data);
-    buf_.insert(buf_.end(), p, p + n);
-    if (buf_.size() >= kSize) flush();
-  }
-  void flush() {
-    file_.write(buf_.data(), buf_.size());
-    buf_.clear();
-  }
-  uint64_t offset() const { return file_.offset() + buf_.size(); }
-
- private:
-  static constexpr std::size_t kSize = 1 << 20;
-  RawFile& file_;
-  std::vector<char> buf_;
-};
-
 void write_ids(BufferedWriter& out, const std::vector<int32_t>& ids, int width) {
   for (const int32_t id : ids) {
     if (width == 2) {
@@ -145,9 +81,9 @@ CorpusStats build_cache(const FilePair& files, const Vocabs& vocabs, int64_t max
   CorpusStats stats;
   uint64_t num_pairs = 0;
   try {
-    RawFile data(tmp, O_RDWR | O_CREAT | O_TRUNC);
+    PosixFile data(tmp, O_RDWR | O_CREAT | O_TRUNC);
     {
-      RawFile index(tmp_index, O_RDWR | O_CREAT | O_TRUNC);
+      PosixFile index(tmp_index, O_RDWR | O_CREAT | O_TRUNC);
       BufferedWriter out(data);
       BufferedWriter index_out(index);
       ParallelReader reader(files.src, files.tgt);
@@ -211,65 +147,6 @@ CorpusStats build_cache(const FilePair& files, const Vocabs& vocabs, int64_t max
 }
 
 }  // namespace
-
-// ---- LineReader / ParallelReader ----
-
-LineReader::LineReader(const std::string& path) : path_(path) {
-  require_readable_file(path, "file");
-  file_ = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!*file_) throw DataError("cannot read '" + path + "': " + std::strerror(errno));
-  in_ = file_.get();
-}
-
-LineReader::LineReader(std::istream& in, std::string name) : path_(std::move(name)), in_(&in) {}
-
-std::vector<std::string> read_lines(const std::string& path) {
-  std::vector<std::string> lines;
-  std::unique_ptr<LineReader> reader = path == "-" ? std::make_unique<LineReader>(std::cin, "<stdin>")
-                                                   : std::make_unique<LineReader>(path);
-  for (std::string line; reader->next(line);) lines.push_back(std::move(line));
-  return lines;
-}
-
-bool LineReader::next(std::string& line) {
-  if (!std::getline(*in_, line)) {
-    if (in_->bad()) throw DataError("cannot read '" + path_ + "' after line " + std::to_string(line_no_));
-    return false;
-  }
-  ++line_no_;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  const std::size_t bad = utf8::find_invalid(line);
-  if (bad != utf8::kValid) {
-    throw DataError(path_ + ":" + std::to_string(line_no_) + ": invalid UTF-8 at byte " + std::to_string(bad + 1));
-  }
-  return true;
-}
-
-ParallelReader::ParallelReader(const std::string& src_path, const std::string& tgt_path)
-    : src_(src_path), tgt_(tgt_path) {}
-
-bool ParallelReader::next(std::string& src, std::string& tgt) {
-  const bool has_src = src_.next(src);
-  const bool has_tgt = tgt_.next(tgt);
-  if (has_src == has_tgt) return has_src;
-  // One file ended early: count the rest of the longer one for the message.
-  LineReader& longer = has_src ? src_ : tgt_;
-  const LineReader& shorter = has_src ? tgt_ : src_;
-  std::string rest;
-  while (longer.next(rest)) {
-  }
-  throw DataError("corpus files have different line counts: '" + src_.path() + "' has " +
-                  std::to_string(src_.line_number()) + " lines, '" + tgt_.path() + "' has " +
-                  std::to_string(tgt_.line_number()) + " (the shorter is '" + shorter.path() + "')");
-}
-
-void check_parallel(const FilePair& files) {
-  ParallelReader reader(files.src, files.tgt);
-  std::string src, tgt;
-  int64_t n = 0;
-  while (reader.next(src, tgt)) ++n;
-  if (n == 0) throw DataError("corpus '" + files.src + "' and '" + files.tgt + "' is empty");
-}
 
 // ---- EncodedCorpus ----
 

@@ -10,7 +10,7 @@
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
-#include "nmt/data/corpus.h"
+#include "nmt/data/lines.h"
 #include "spm/spm_api.h"
 
 namespace nmt::data {
@@ -159,7 +159,7 @@ void train_vocab(const std::vector<std::string>& inputs, const VocabConfig& conf
                  int threads) {
   for (const auto& p : inputs) require_readable_file(p, "corpus file");
   const std::vector<std::pair<std::string, std::string>> args = {
-      {"model_type", config.model_type},
+      {"model_type", name_of(config.model_type)},
       {"vocab_size", std::to_string(config.size)},
       {"character_coverage", std::to_string(config.character_coverage)},
       {"input_sentence_size", std::to_string(config.max_sentences)},
@@ -220,7 +220,7 @@ Vocabs prepare_vocabs(const Config& config, int threads) {
     if (vc.joint || i == 0) inputs.push_back(config.data.train.src);
     if (vc.joint || i == 1) inputs.push_back(config.data.train.tgt);
     NMT_INFO("vocab", "training a {} {} SentencePiece model of size {} on {}{}",
-             vc.joint ? "joint" : (i ? "target" : "source"), vc.model_type, vc.size, inputs[0],
+             vc.joint ? "joint" : (i ? "target" : "source"), name_of(vc.model_type), vc.size, inputs[0],
              inputs.size() > 1 ? " and " + inputs[1] : "");
     train_vocab(inputs, vc, paths[i], threads);
     NMT_INFO("vocab", "wrote {}", paths[i]);

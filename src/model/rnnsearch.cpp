@@ -2,16 +2,18 @@
 
 #include <torch/nn/utils/rnn.h>
 
+#include "nmt/data/vocab.h"
+
 namespace nmt::model {
 
 RNNSearchImpl::RNNSearchImpl(const RnnsearchConfig& c, int64_t src_vocab, int64_t tgt_vocab, double dropout)
     : config_(c) {
   const int64_t annotation = 2 * c.encoder_hidden;
-  src_embed_ = register_module("src_embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(src_vocab, c.embed_dim).padding_idx(0)));
-  tgt_embed_ = register_module("tgt_embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(tgt_vocab, c.embed_dim).padding_idx(0)));
+  src_embed_ = register_module("src_embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(src_vocab, c.embed_dim).padding_idx(data::kPad)));
+  tgt_embed_ = register_module("tgt_embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(tgt_vocab, c.embed_dim).padding_idx(data::kPad)));
   encoder_ = register_module(
       "encoder", torch::nn::GRU(torch::nn::GRUOptions(c.embed_dim, c.encoder_hidden).bidirectional(true).batch_first(true)));
-  init_ = register_module("init", torch::nn::Linear(c.init_state == "mean" ? annotation : c.encoder_hidden, c.decoder_hidden));
+  init_ = register_module("init", torch::nn::Linear(c.init_state == InitState::mean ? annotation : c.encoder_hidden, c.decoder_hidden));
   attention_ = register_module("attention", AdditiveAttention(c.decoder_hidden, annotation, c.attention_dim));
   decoder_ = register_module("decoder", torch::nn::GRUCell(c.embed_dim + annotation, c.decoder_hidden));
   deep_ = register_module("deep", torch::nn::Linear(c.decoder_hidden + c.embed_dim + annotation, 2 * c.maxout_dim));
@@ -37,7 +39,7 @@ EncoderOutput RNNSearchImpl::encode(const torch::Tensor& src, const torch::Tenso
 DecoderState RNNSearchImpl::init_state(const EncoderOutput& enc) {
   const auto mask = enc.mask.unsqueeze(2).to(enc.states.dtype());  // [B, S, 1]
   torch::Tensor summary;
-  if (config_.init_state == "mean") {
+  if (config_.init_state == InitState::mean) {
     summary = (enc.states * mask).sum(1) / mask.sum(1);  // [B, 2H]
   } else {
     summary = enc.states.select(1, 0).slice(1, config_.encoder_hidden);  // backward state at j = 1
@@ -99,6 +101,19 @@ torch::Tensor RNNSearchImpl::forward(const torch::Tensor& src, const torch::Tens
   }
   // The deep output and the vocabulary projection run once over all steps.
   return output(torch::stack(states, 1), emb, torch::stack(contexts, 1));  // [B, T, V]
+}
+
+double RNNSearchImpl::forward_macs(int64_t src_len, int64_t tgt_len) const {
+  const auto& c = config_;
+  const double S = static_cast<double>(src_len), T = static_cast<double>(tgt_len);
+  const double V = static_cast<double>(out_->weight.size(0));
+  const double E = static_cast<double>(c.embed_dim), h = static_cast<double>(c.encoder_hidden);
+  const double s = static_cast<double>(c.decoder_hidden), A = static_cast<double>(c.attention_dim);
+  const double m = static_cast<double>(c.maxout_dim), ann = 2 * h;
+  return S * (2 * 3 * h * (E + h) + ann * A)                                    // bi-GRU, U_a h_j
+         + T * (s * A + 3 * s * (E + ann + s) + (s + E + ann) * 2 * m + m * V)  // W_a s, GRU, deep out, output
+         + S * T * (A + ann)                                                    // v_a tanh(.) and contexts
+         + (c.init_state == InitState::mean ? ann : h) * s;                     // initial state
 }
 
 }  // namespace nmt::model

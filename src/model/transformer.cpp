@@ -5,6 +5,8 @@
 #include <torch/nn/functional/linear.h>
 #include <torch/nn/init.h>
 
+#include "nmt/data/vocab.h"
+
 namespace nmt::model {
 
 FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t ff_dim, double activation_dropout) {
@@ -79,7 +81,7 @@ torch::Tensor DecoderLayerImpl::step(const torch::Tensor& y, torch::Tensor& self
 TransformerImpl::TransformerImpl(const TransformerConfig& c, int64_t src_vocab, int64_t tgt_vocab, double dropout)
     : config_(c) {
   const auto embedding = [&](int64_t vocab) {
-    return torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab, c.d_model).padding_idx(0));
+    return torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab, c.d_model).padding_idx(data::kPad));
   };
   if (c.tie_embeddings) {
     TORCH_CHECK(src_vocab == tgt_vocab, "tied embeddings need one joint vocabulary");
@@ -187,6 +189,19 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& src, const torch::Te
     y = decoder_[l]->as<DecoderLayer>()->forward(y, kv[l].first, kv[l].second, src_mask);
   }
   return logits(y);  // [B, T, V]
+}
+
+double TransformerImpl::forward_macs(int64_t src_len, int64_t tgt_len) const {
+  const auto& c = config_;
+  const double S = static_cast<double>(src_len), T = static_cast<double>(tgt_len);
+  const double V = static_cast<double>(tgt_embed_->weight.size(0));
+  const double d = static_cast<double>(c.d_model), f = static_cast<double>(c.ff_dim);
+  const double Le = static_cast<double>(c.encoder_layers), Ld = static_cast<double>(c.decoder_layers);
+  return S * Le * (4 * d * d + 2 * d * f)                    // encoder Q, K, V, O and feed-forward
+         + S * Ld * 2 * d * d                                // cross-attention K, V of the memory
+         + T * Ld * (6 * d * d + 2 * d * f)                  // decoder self Q, K, V, O, cross Q, O, feed-forward
+         + T * d * V                                         // output projection
+         + 2 * d * (Le * S * S + Ld * (T * T + S * T));      // QK^T and AV, full matrices as the peer counts
 }
 
 }  // namespace nmt::model

@@ -10,26 +10,11 @@
 
 namespace nmt::search {
 
-SearchOptions SearchOptions::from_config(const DecodingConfig& decoding) {
-  SearchOptions o;
-  o.beam = decoding.beam;
-  o.alpha = decoding.alpha;
-  o.max_len_a = decoding.max_len_a;
-  o.max_len_b = decoding.max_len_b;
-  o.batch_tokens = decoding.batch_tokens;
-  return o;
-}
-
 void SearchOptions::validate() const {
-  if (beam < 1) throw ConfigError("--beam must be at least 1, got " + std::to_string(beam));
-  if (n_best < 1 || n_best > beam) {
-    throw ConfigError("--n-best must be between 1 and the beam size (" + std::to_string(beam) + "), got " +
+  if (n_best < 1 || n_best > decoding.beam) {
+    throw ConfigError("--n-best must be between 1 and the beam size (" + std::to_string(decoding.beam) + "), got " +
                       std::to_string(n_best));
   }
-  if (alpha < 0) throw ConfigError("--alpha must be >= 0");
-  if (max_len_a < 0 || max_len_b < 0) throw ConfigError("--max-len-a and --max-len-b must be >= 0");
-  if (max_len_a == 0 && max_len_b == 0) throw ConfigError("--max-len-a and --max-len-b are both 0: no output fits");
-  if (batch_tokens < 1) throw ConfigError("--batch-tokens must be at least 1");
 }
 
 Translator::Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, SearchOptions options,
@@ -57,11 +42,12 @@ std::vector<std::vector<Translation>> Translator::translate(const std::vector<st
   torch::NoGradGuard no_grad;
   for (std::size_t start = 0; start < order.size();) {
     const auto width = static_cast<int64_t>(pieces[order[start]].size()) + 1;  // + eos
-    const auto rows = std::max<int64_t>(1, options_.batch_tokens / width);
+    const auto& d = options_.decoding;
+    const auto rows = std::max<int64_t>(1, d.batch_tokens / width);
     const std::size_t end = std::min(order.size(), start + static_cast<std::size_t>(rows));
     const auto count = static_cast<int64_t>(end - start);
 
-    auto src = torch::zeros({count, width}, torch::kLong);  // [B, S], pad = 0
+    auto src = torch::full({count, width}, data::kPad, torch::kLong);  // [B, S]
     auto* ids = src.data_ptr<int64_t>();
     std::vector<int64_t> max_len;
     for (int64_t r = 0; r < count; ++r) {
@@ -69,16 +55,16 @@ std::vector<std::vector<Translation>> Translator::translate(const std::vector<st
       std::copy(p.begin(), p.end(), ids + r * width);
       ids[r * width + static_cast<int64_t>(p.size())] = data::kEos;
       max_len.push_back(static_cast<int64_t>(
-          std::floor(options_.max_len_a * static_cast<double>(p.size()) + static_cast<double>(options_.max_len_b))));
+          std::floor(d.max_len_a * static_cast<double>(p.size()) + static_cast<double>(d.max_len_b))));
     }
     src = src.to(device_);
     const auto mask = src.ne(data::kPad);
 
     std::vector<std::vector<Hypothesis>> hyps;
-    if (options_.beam == 1) {
-      for (auto& h : greedy(model_, src, mask, max_len, options_.alpha)) hyps.push_back({std::move(h)});
+    if (d.beam == 1) {
+      for (auto& h : greedy(model_, src, mask, max_len, d.alpha)) hyps.push_back({std::move(h)});
     } else {
-      hyps = beam_search(model_, src, mask, max_len, options_.beam, options_.alpha, options_.n_best);
+      hyps = beam_search(model_, src, mask, max_len, d.beam, d.alpha, options_.n_best);
     }
     for (int64_t r = 0; r < count; ++r) {
       auto& dest = out[order[start + static_cast<std::size_t>(r)]];

@@ -2,6 +2,8 @@
 
 #include <torch/autograd.h>
 
+#include "nmt/data/vocab.h"
+
 namespace nmt::train {
 namespace {
 
@@ -15,11 +17,11 @@ using torch::autograd::variable_list;
 // mean would keep or build four [N, V] tensors (131 MB each at a batch of 4096
 // tokens and 8000 words). Hence backward runs once: no retain_graph.
 struct SmoothedNll : torch::autograd::Function<SmoothedNll> {
-  // logits [N, V], targets [N] (pad = 0) -> {summed smoothed loss, summed nll}
+  // logits [N, V], targets [N] (pad = data::kPad) -> {summed smoothed loss, summed nll}
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& logits, const torch::Tensor& targets,
                                double epsilon) {
     const auto lprobs = torch::log_softmax(logits, -1);
-    const auto mask = targets.ne(0).to(lprobs.dtype());
+    const auto mask = targets.ne(data::kPad).to(lprobs.dtype());
     const auto nll = -lprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1);
     const auto smooth = -lprobs.mean(-1);
     const auto loss = (((1.0 - epsilon) * nll + epsilon * smooth) * mask).sum();
@@ -53,7 +55,7 @@ LossOutput label_smoothed_nll(const torch::Tensor& logits, const torch::Tensor& 
   const auto flat_targets = targets.reshape({-1});
   const auto sums = SmoothedNll::apply(logits.reshape({-1, logits.size(-1)}), flat_targets, epsilon);
   LossOutput out;
-  out.tokens = flat_targets.ne(0).sum().item<int64_t>();
+  out.tokens = flat_targets.ne(data::kPad).sum().item<int64_t>();
   out.loss = sums[0] / static_cast<double>(std::max<int64_t>(1, out.tokens));
   out.nll = sums[1];
   return out;

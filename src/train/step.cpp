@@ -12,8 +12,11 @@ namespace nmt::train {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
                                                         const std::vector<torch::Tensor>& params) {
-  if (t.optimizer == "adadelta") {
-    return std::make_unique<Adadelta>(params, AdadeltaOptions(t.lr).rho(t.adadelta_rho).eps(t.adadelta_eps));
+  switch (t.optimizer) {
+    case OptimizerType::adadelta:
+      return std::make_unique<Adadelta>(params, AdadeltaOptions(t.lr).rho(t.adadelta_rho).eps(t.adadelta_eps));
+    case OptimizerType::adam:
+      break;
   }
   return std::make_unique<torch::optim::Adam>(
       params, torch::optim::AdamOptions(t.lr).betas({t.adam_beta1, t.adam_beta2}).eps(t.adam_eps));

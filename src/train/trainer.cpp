@@ -1,13 +1,8 @@
 #include "nmt/train/trainer.h"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
 
@@ -18,17 +13,19 @@
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
+#include "nmt/common/progress.h"
+#include "nmt/common/signals.h"
 #include "nmt/data/batcher.h"
-#include "nmt/data/corpus.h"
 #include "nmt/data/dataset.h"
-#include "nmt/eval/bleu.h"
-#include "nmt/eval/chrf.h"
+#include "nmt/model/checkpoint.h"
 #include "nmt/model/factory.h"
-#include "nmt/search/translator.h"
-#include "nmt/train/checkpoint.h"
-#include "nmt/train/loss.h"
+#include "nmt/train/early_stopping.h"
 #include "nmt/train/lr_schedule.h"
+#include "nmt/train/metrics.h"
+#include "nmt/train/rng_state.h"
+#include "nmt/train/saver.h"
 #include "nmt/train/step.h"
+#include "nmt/train/validation.h"
 
 namespace nmt::train {
 namespace fs = std::filesystem;
@@ -36,147 +33,16 @@ using json = nlohmann::json;
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_signal(int) { g_stop.store(true); }
-
-// Installs SIGINT/SIGTERM handlers for the life of a run. The first signal asks
-// for a clean stop; SA_RESETHAND makes a second one act as usual.
-class SignalGuard {
- public:
-  SignalGuard() {
-    g_stop.store(false);
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~SignalGuard() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  SignalGuard(const SignalGuard&) = delete;
-  SignalGuard& operator=(const SignalGuard&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-std::string human_duration(double s) {
-  const auto total = static_cast<int64_t>(s + 0.5);
-  if (total >= 3600) return fmt::format("{}h{:02d}m", total / 3600, (total % 3600) / 60);
-  if (total >= 60) return fmt::format("{}m{:02d}s", total / 60, total % 60);
-  return fmt::format("{}s", total);
+json tracker_json(const ImprovementTracker::State& s) {
+  return {{"best", s.best}, {"has_best", s.has_best}, {"bad", s.bad}};
 }
 
-std::string hex(const torch::Tensor& bytes) {
-  const auto t = bytes.contiguous().to(torch::kCPU);
-  const auto* p = t.data_ptr<uint8_t>();
-  std::string out;
-  out.reserve(static_cast<std::size_t>(t.numel()) * 2);
-  for (int64_t i = 0; i < t.numel(); ++i) out += fmt::format("{:02x}", p[i]);
-  return out;
-}
-
-torch::Tensor unhex(const std::string& s) {
-  auto t = torch::empty({static_cast<int64_t>(s.size() / 2)}, torch::kUInt8);
-  auto* p = t.data_ptr<uint8_t>();
-  for (std::size_t i = 0; i + 1 < s.size(); i += 2) p[i / 2] = static_cast<uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16));
-  return t;
-}
-
-// The random-number state that dropout draws from, on the CPU and the training device.
-json rng_state(torch::Device device) {
-  json j;
-  {
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    j["cpu"] = hex(gen.get_state());
-  }
-  if (device.is_cuda()) {
-    auto gen = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    j["cuda"] = hex(gen.get_state());
-  }
-  return j;
-}
-
-void restore_rng(const json& j, torch::Device device) {
-  {
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(unhex(j.at("cpu").get<std::string>()));
-  }
-  if (device.is_cuda() && j.contains("cuda")) {
-    auto gen = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(unhex(j.at("cuda").get<std::string>()));
-  }
-}
-
-// Appends one JSON object per line and flushes, so the file is readable while training runs.
-class MetricsLog {
- public:
-  explicit MetricsLog(const std::string& path) : path_(path), out_(path, std::ios::app) {
-    if (!out_) throw DataError("cannot write '" + path + "'");
-  }
-  void write(const json& j) {
-    out_ << j.dump() << '\n';
-    out_.flush();
-    if (!out_) throw DataError("cannot write '" + path_ + "'");
-  }
-
- private:
-  std::string path_;
-  std::ofstream out_;
-};
-
-struct Validation {
-  double nll = 0;  // per target token, eos included
-  double bleu = 0;
-  double chrf = 0;
-
-  double metric(const std::string& name) const { return name == "bleu" ? bleu : name == "chrf" ? chrf : nll; }
-};
-
-// Progress: a line redrawn in place on a terminal, or plain log lines.
-class Progress {
- public:
-  explicit Progress(bool live) : live_(live) {}
-
-  void draw(const std::string& text) {
-    if (!live_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    std::fprintf(stderr, "\r\033[K%s", text.c_str());
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  /// Clears the live line before a log line is printed.
-  void clear() {
-    if (!shown_) return;
-    std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
-    shown_ = false;
-  }
-
- private:
-  bool live_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point last_{};
-};
-
-std::string bar(double fraction, int width) {
-  const int full = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * width);
-  return "[" + std::string(static_cast<std::size_t>(full), '#') + std::string(static_cast<std::size_t>(width - full), '.') + "]";
+ImprovementTracker::State tracker_state(const json& j) {
+  return {j.at("best").get<double>(), j.at("has_best").get<bool>(), j.at("bad").get<int64_t>()};
 }
 
 class Trainer {
@@ -186,8 +52,9 @@ class Trainer {
         t_(config.training),
         options_(options),
         device_(resolve_device(options.device)),
-        ckpt_dir_((fs::path(config.model_dir) / "checkpoints").string()),
+        saver_((fs::path(config.model_dir) / "checkpoints").string(), config.training.keep_checkpoints),
         schedule_(config.training),
+        early_stopping_(config.training.early_stopping),
         progress_(options.live_progress) {}
 
   TrainSummary run();
@@ -196,9 +63,7 @@ class Trainer {
   void setup();
   void resume();
   double train_step(const data::Batch& batch);
-  Validation validate();
   bool validate_and_save();  // true when early stopping says stop
-  void save(bool improved, bool numbered);
   json meta() const;
   void log_window();
   int64_t planned_steps() const;
@@ -207,12 +72,13 @@ class Trainer {
   TrainingConfig t_;
   TrainOptions options_;
   torch::Device device_;
-  std::string ckpt_dir_;
+  CheckpointSaver saver_;
   LrSchedule schedule_;
-  Progress progress_;
+  EarlyStopping early_stopping_;
+  ProgressLine progress_;
 
   data::Dataset data_;
-  std::vector<std::string> valid_src_, valid_ref_;
+  std::optional<Validator> validator_;
   std::shared_ptr<model::Seq2Seq> model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::optional<data::Batcher> batcher_;
@@ -222,10 +88,6 @@ class Trainer {
   int64_t last_validated_ = -1;
   data::DataPosition position_;  // data consumed by the updates done so far
   int64_t batches_per_epoch_ = 0;
-  // Early stopping on training.early_stopping.metric.
-  double best_ = 0;
-  bool has_best_ = false;
-  int64_t bad_ = 0;
   double elapsed_before_ = 0;  // training seconds of earlier (resumed) runs
   std::chrono::steady_clock::time_point start_;
   double valid_seconds_ = 0;
@@ -238,8 +100,7 @@ class Trainer {
 };
 
 void Trainer::setup() {
-  ensure_dir(ckpt_dir_);
-  const std::string last = ckpt_dir_ + "/last.pt";
+  const std::string last = saver_.last();
   if (!options_.resume && fs::exists(last)) {
     throw ConfigError("model_dir '" + config_.model_dir +
                       "' already holds a training run (checkpoints/last.pt): pass --resume to continue it, or "
@@ -251,8 +112,7 @@ void Trainer::setup() {
   data_ = data::prepare_dataset(config_, options_.threads);
   write_config(config_, config_.model_dir + "/config.json");
   if (data_.valid) {
-    valid_src_ = data::read_lines(config_.data.valid.src);
-    valid_ref_ = data::read_lines(config_.data.valid.tgt);
+    validator_.emplace(config_, *data_.valid, data_.vocabs);
   } else {
     NMT_WARN("train", "no data.valid: no validation, early stopping or best checkpoint");
   }
@@ -261,16 +121,13 @@ void Trainer::setup() {
   model_ = model::make_model(config_, data_.vocabs.src.size(), data_.vocabs.tgt.size());
   model_->to(device_);
   optimizer_ = make_optimizer(t_, model_->parameters());
-  data::BatcherOptions bo;
-  bo.batch_tokens = t_.batch_tokens;
-  bo.seed = static_cast<uint64_t>(t_.seed);
-  batcher_.emplace(*data_.train, bo);
+  batcher_.emplace(*data_.train, data::BatcherOptions::from_config(t_));
   batches_per_epoch_ = static_cast<int64_t>(batcher_->epoch_plan(1).size());
   metrics_.emplace(config_.model_dir + "/metrics.jsonl");
 
   int64_t params = 0;
   for (const auto& p : model_->parameters()) params += p.numel();
-  NMT_INFO("train", "{} model, {:.2f}M parameters, on {}; {} threads", config_.model.type, params / 1e6,
+  NMT_INFO("train", "{} model, {:.2f}M parameters, on {}; {} threads", name_of(config_.model.type), params / 1e6,
            device_.str(), options_.threads);
   NMT_INFO("train", "{} training pairs, {} batches of <= {} target tokens per epoch", data_.train->size(),
            batches_per_epoch_, t_.batch_tokens);
@@ -278,19 +135,15 @@ void Trainer::setup() {
 }
 
 void Trainer::resume() {
-  const std::string path = ckpt_dir_ + "/last.pt";
+  const std::string path = saver_.last();
   json m;
   try {
-    m = json::parse(load_checkpoint(path, *model_, optimizer_.get()));
+    m = json::parse(model::load_checkpoint(path, *model_, optimizer_.get()));
     step_ = m.at("step").get<int64_t>();
     position_ = {m.at("epoch").get<int64_t>(), m.at("batch").get<int64_t>()};
     const auto& s = m.at("schedule");
-    schedule_.restore({s.at("scale").get<double>(), s.at("best").get<double>(), s.at("has_best").get<bool>(),
-                       s.at("bad").get<int64_t>()});
-    const auto& e = m.at("early_stopping");
-    best_ = e.at("best").get<double>();
-    has_best_ = e.at("has_best").get<bool>();
-    bad_ = e.at("bad").get<int64_t>();
+    schedule_.restore({s.at("scale").get<double>(), tracker_state(s)});
+    early_stopping_.tracker().restore(tracker_state(m.at("early_stopping")));
     elapsed_before_ = m.at("elapsed_s").get<double>();
     restore_rng(m.at("rng"), device_);
   } catch (const json::exception& e) {
@@ -303,13 +156,17 @@ void Trainer::resume() {
 }
 
 json Trainer::meta() const {
-  const auto& s = schedule_.state();
+  const auto schedule = schedule_.state();
+  json sched = tracker_json(schedule.patience);
+  sched["scale"] = schedule.scale;
+  json stopping = tracker_json(early_stopping_.tracker().state());
+  stopping["metric"] = name_of(early_stopping_.metric());
   return {{"step", step_},
           {"epoch", position_.epoch},
           {"batch", position_.batch},
-          {"model_type", config_.model.type},
-          {"schedule", {{"scale", s.scale}, {"best", s.best}, {"has_best", s.has_best}, {"bad", s.bad}}},
-          {"early_stopping", {{"metric", t_.early_stopping.metric}, {"best", best_}, {"has_best", has_best_}, {"bad", bad_}}},
+          {"model_type", name_of(config_.model.type)},
+          {"schedule", sched},
+          {"early_stopping", stopping},
           {"elapsed_s", elapsed_before_ + seconds_since(start_)},
           {"rng", rng_state(device_)}};
 }
@@ -363,55 +220,21 @@ void Trainer::log_window() {
   win_start_ = std::chrono::steady_clock::now();
 }
 
-Validation Trainer::validate() {
-  torch::NoGradGuard no_grad;
-  model_->eval();
-  Validation v;
-  double nll = 0;
-  int64_t tokens = 0;
-  data::BatcherOptions bo;
-  bo.batch_tokens = t_.batch_tokens;
-  bo.shuffle = false;
-  const data::Batcher batches(*data_.valid, bo);
-  for (const auto& ids : batches.epoch_plan(1)) {
-    const auto b = data::collate(*data_.valid, ids);
-    const auto logits = model_->forward(b.src.to(device_), b.src_mask.to(device_), b.tgt_in.to(device_));
-    const auto out = label_smoothed_nll(logits, b.tgt_out.to(device_), 0.0);
-    nll += out.nll.item<double>();
-    tokens += out.tokens;
-  }
-  v.nll = nll / static_cast<double>(std::max<int64_t>(1, tokens));
-  // Dev BLEU and chrF: the same translation and scoring as `nmt eval --model`.
-  search::Translator translator(*model_, data_.vocabs, search::SearchOptions::from_config(config_.decoding), device_);
-  std::vector<std::string> hyps;
-  for (auto& nbest : translator.translate(valid_src_)) hyps.push_back(std::move(nbest.front().text));
-  v.bleu = eval::corpus_bleu(hyps, {valid_ref_}).score;
-  v.chrf = eval::corpus_chrf(hyps, {valid_ref_}).score;
-  return v;
-}
-
 bool Trainer::validate_and_save() {
   last_validated_ = step_;
-  if (!data_.valid) {
-    save(false, true);
+  if (!validator_) {
+    // Without validation, the newest weights are the best known.
+    saver_.save(step_, *model_, *optimizer_, meta().dump(), /*numbered=*/true, /*best=*/true);
     return false;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const Validation v = validate();
+  const Validation v = validator_->run(*model_, device_);
   const double secs = seconds_since(t0);
   valid_seconds_ += secs;
-  const auto& es = t_.early_stopping;
-  const bool higher = es.metric != "loss";
-  const double value = v.metric(es.metric);
-  schedule_.on_validation(value, higher);
-  const bool improved = !has_best_ || (higher ? value > best_ : value < best_);
-  if (improved) {
-    best_ = value;
-    has_best_ = true;
-    bad_ = 0;
-  } else {
-    ++bad_;
-  }
+  const Metric metric = early_stopping_.metric();
+  const double value = v.value(metric);
+  schedule_.on_validation(value, higher_is_better(metric));
+  const bool improved = early_stopping_.observe(value);
   // Validation time does not count against training throughput.
   win_start_ += std::chrono::steady_clock::now() - t0;
   metrics_->write({{"event", "valid"}, {"step", step_}, {"epoch", position_.epoch}, {"nll", v.nll},
@@ -420,39 +243,23 @@ bool Trainer::validate_and_save() {
   progress_.clear();
   NMT_INFO("valid", "step {} nll {:.4f} ppl {:.2f} BLEU {:.2f} chrF {:.2f} ({:.1f}s){}", step_, v.nll,
            std::exp(v.nll), v.bleu, v.chrf, secs,
-           improved ? fmt::format(", new best {}", es.metric)
-                    : fmt::format(", {} validations without improvement", bad_));
-  save(improved, true);
-  return es.patience > 0 && bad_ >= es.patience;
-}
-
-void Trainer::save(bool improved, bool numbered) {
-  const std::string record = meta().dump();
-  const std::string last = ckpt_dir_ + "/last.pt";
-  if (numbered && t_.keep_checkpoints > 0) {
-    const std::string path = fmt::format("{}/step-{}.pt", ckpt_dir_, step_);
-    save_checkpoint(path, *model_, optimizer_.get(), record);
-    link_atomic(path, last);
-    prune_checkpoints(ckpt_dir_, t_.keep_checkpoints);
-  } else {
-    save_checkpoint(last, *model_, optimizer_.get(), record);
-  }
-  // best.pt serves translation: the weights without the optimizer, a third of
-  // the size. Without validation, the newest weights are the best known.
-  if (improved || !data_.valid) save_checkpoint(ckpt_dir_ + "/best.pt", *model_, nullptr, record);
+           improved ? fmt::format(", new best {}", name_of(metric))
+                    : fmt::format(", {} validations without improvement", early_stopping_.tracker().since_best()));
+  saver_.save(step_, *model_, *optimizer_, meta().dump(), /*numbered=*/true, improved);
+  return early_stopping_.should_stop();
 }
 
 TrainSummary Trainer::run() {
   if (config_.model_dir.empty()) throw ConfigError("config key model_dir is required");
   ensure_dir(config_.model_dir);
   const log::FileLog file_log(config_.model_dir + "/train.log");
-  SignalGuard signals;
+  const StopSignals signals;
   setup();
   start_ = win_start_ = std::chrono::steady_clock::now();
   TrainSummary summary;
   const int64_t total = planned_steps();
   while (true) {
-    if (g_stop.load()) {
+    if (stop_requested()) {
       summary.stop_reason = "interrupted";
       break;
     }
@@ -474,7 +281,8 @@ TrainSummary Trainer::run() {
       const double frac = total > 0 ? static_cast<double>(step_) / static_cast<double>(total)
                                     : static_cast<double>(position_.batch) / static_cast<double>(batches_per_epoch_);
       progress_.draw(fmt::format("epoch {} step {}{} {} {:.1f}k tok/s", position_.epoch, step_,
-                                 total > 0 ? fmt::format("/{}", total) : "", bar(frac, 30), tok_per_s_ / 1000));
+                                 total > 0 ? fmt::format("/{}", total) : "", progress_bar(frac, 30),
+                                 tok_per_s_ / 1000));
     }
     if (step_ % t_.valid_every == 0 && validate_and_save()) {
       summary.stop_reason = "early_stopping";
@@ -483,26 +291,25 @@ TrainSummary Trainer::run() {
   }
   progress_.clear();
   if (summary.stop_reason == "interrupted") {
-    save(false, false);
-    NMT_INFO("train", "interrupted at step {}: saved {}/last.pt; continue with --resume", step_, ckpt_dir_);
+    saver_.save(step_, *model_, *optimizer_, meta().dump(), /*numbered=*/false, /*best=*/!validator_);
+    NMT_INFO("train", "interrupted at step {}: saved {}; continue with --resume", step_, saver_.last());
   } else if (step_ != last_validated_ && step_ > 0) {
     validate_and_save();
   }
+  const auto& best = early_stopping_.tracker().state();
   metrics_->write({{"event", "end"}, {"step", step_}, {"reason", summary.stop_reason},
                    {"elapsed_s", elapsed_before_ + seconds_since(start_)}});
   NMT_INFO("train", "stopped ({}) at step {}, epoch {}, after {}{}", summary.stop_reason, step_, position_.epoch,
            human_duration(seconds_since(start_)),
-           has_best_ ? fmt::format("; best {} {:.4g}", t_.early_stopping.metric, best_) : "");
+           best.has_best ? fmt::format("; best {} {:.4g}", name_of(early_stopping_.metric()), best.best) : "");
   summary.steps = step_;
   summary.epoch = position_.epoch;
-  summary.best_metric = has_best_ ? best_ : std::numeric_limits<double>::quiet_NaN();
+  summary.best_metric = best.has_best ? best.best : std::numeric_limits<double>::quiet_NaN();
   return summary;
 }
 
 }  // namespace
 
 TrainSummary train(const Config& config, const TrainOptions& options) { return Trainer(config, options).run(); }
-
-void request_stop() { g_stop.store(true); }
 
 }  // namespace nmt::train

@@ -7,8 +7,9 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
+#include <cstddef>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,54 @@ struct Range {
   std::string describe() const;
 };
 
-/// Choices of an enumerated string key.
-using Choices = std::initializer_list<const char*>;
+/// The config spelling of each value of an enumerated key, in enumerator
+/// order. Declared once beside each enum; parsing, writing, the key reference
+/// and log lines all read it, so a choice is compared as a string only once,
+/// when the config is read.
+template <class E>
+struct ChoiceNames;
+
+/// The config spelling of `e`, e.g. "inverse_sqrt".
+template <class E>
+const char* name_of(E e) {
+  return ChoiceNames<E>::names[static_cast<std::size_t>(e)];
+}
+
+enum class VocabModel { unigram, bpe, character, word };
+template <>
+struct ChoiceNames<VocabModel> {
+  static constexpr const char* names[] = {"unigram", "bpe", "char", "word"};
+};
+
+enum class InitState { mean, backward };
+template <>
+struct ChoiceNames<InitState> {
+  static constexpr const char* names[] = {"mean", "backward"};
+};
+
+enum class ModelType { rnnsearch, transformer };
+template <>
+struct ChoiceNames<ModelType> {
+  static constexpr const char* names[] = {"rnnsearch", "transformer"};
+};
+
+enum class Metric { bleu, chrf, loss };
+template <>
+struct ChoiceNames<Metric> {
+  static constexpr const char* names[] = {"bleu", "chrf", "loss"};
+};
+
+enum class OptimizerType { adam, adadelta };
+template <>
+struct ChoiceNames<OptimizerType> {
+  static constexpr const char* names[] = {"adam", "adadelta"};
+};
+
+enum class Schedule { constant, inverse_sqrt, plateau };
+template <>
+struct ChoiceNames<Schedule> {
+  static constexpr const char* names[] = {"constant", "inverse_sqrt", "plateau"};
+};
 
 struct FilePair {
   std::string src;
@@ -71,7 +118,7 @@ struct DataConfig {
 };
 
 struct VocabConfig {
-  std::string model_type = "unigram";
+  VocabModel model_type = VocabModel::unigram;
   int64_t size = 8000;
   bool joint = true;
   std::string path;
@@ -82,7 +129,7 @@ struct VocabConfig {
 
   template <class V>
   void visit(V& v) {
-    v.choice("model_type", model_type, {"unigram", "bpe", "char", "word"}, "SentencePiece model type.");
+    v.choice("model_type", model_type, "SentencePiece model type.");
     v.field("size", size, "Vocabulary size, specials included (per side when not joint).",
             Range::closed(8, 1 << 20));
     v.field("joint", joint, "One vocabulary for both languages (`spm.model`), else `src.model` and `tgt.model`.");
@@ -102,7 +149,7 @@ struct RnnsearchConfig {
   int64_t decoder_hidden = 512;
   int64_t attention_dim = 512;
   int64_t maxout_dim = 256;
-  std::string init_state = "mean";
+  InitState init_state = InitState::mean;
 
   template <class V>
   void visit(V& v) {
@@ -111,7 +158,7 @@ struct RnnsearchConfig {
     v.field("decoder_hidden", decoder_hidden, "Decoder GRU size (paper: 1000).", Range::at_least(1));
     v.field("attention_dim", attention_dim, "Alignment model hidden size (paper: 1000).", Range::at_least(1));
     v.field("maxout_dim", maxout_dim, "Deep-output size after maxout over pairs (paper: 500).", Range::at_least(1));
-    v.choice("init_state", init_state, {"mean", "backward"},
+    v.choice("init_state", init_state,
              "Decoder initial state: tanh(W mean_j h_j), or tanh(W_s bwd_1) as in the paper.");
   }
 };
@@ -144,39 +191,39 @@ struct TransformerConfig {
 };
 
 struct ModelConfig {
-  std::string type = "rnnsearch";
+  ModelType type = ModelType::rnnsearch;
   RnnsearchConfig rnnsearch;
   TransformerConfig transformer;
 
   template <class V>
   void visit(V& v) {
-    v.choice("type", type, {"rnnsearch", "transformer"}, "Model family.");
+    v.choice("type", type, "Model family.");
     v.section("rnnsearch", rnnsearch, "Sizes of the RNNsearch model (Bahdanau et al. 2014).");
     v.section("transformer", transformer, "Sizes of the Transformer model (Vaswani et al. 2017).");
   }
 };
 
 struct EarlyStoppingConfig {
-  std::string metric = "bleu";
+  Metric metric = Metric::bleu;
   int64_t patience = 10;
 
   template <class V>
   void visit(V& v) {
-    v.choice("metric", metric, {"bleu", "chrf", "loss"}, "Validation metric that picks `best` and stops early.");
+    v.choice("metric", metric, "Validation metric that picks `best` and stops early.");
     v.field("patience", patience, "Validations without improvement before stopping; 0 never stops.",
             Range::at_least(0));
   }
 };
 
 struct TrainingConfig {
-  std::string optimizer = "adam";
+  OptimizerType optimizer = OptimizerType::adam;
   double lr = 5e-4;
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
   double adam_eps = 1e-8;
   double adadelta_rho = 0.95;
   double adadelta_eps = 1e-6;
-  std::string schedule = "constant";
+  Schedule schedule = Schedule::constant;
   int64_t warmup = 4000;
   double plateau_factor = 0.5;
   int64_t plateau_patience = 2;
@@ -196,14 +243,14 @@ struct TrainingConfig {
 
   template <class V>
   void visit(V& v) {
-    v.choice("optimizer", optimizer, {"adam", "adadelta"}, "Optimizer.");
+    v.choice("optimizer", optimizer, "Optimizer.");
     v.field("lr", lr, "Peak learning rate (Adadelta in the paper: 1.0).", Range::positive());
     v.field("adam_beta1", adam_beta1, "Adam beta1.", Range::half_open(0, 1));
     v.field("adam_beta2", adam_beta2, "Adam beta2 (Transformer: 0.98).", Range::half_open(0, 1));
     v.field("adam_eps", adam_eps, "Adam epsilon (Transformer: 1e-9).", Range::positive());
     v.field("adadelta_rho", adadelta_rho, "Adadelta decay rate (paper: 0.95).", Range::half_open(0, 1));
     v.field("adadelta_eps", adadelta_eps, "Adadelta epsilon (paper: 1e-6).", Range::positive());
-    v.choice("schedule", schedule, {"constant", "inverse_sqrt", "plateau"},
+    v.choice("schedule", schedule,
              "Learning-rate schedule: constant; linear warmup then lr*sqrt(warmup/step); or multiply by "
              "`plateau_factor` when the validation metric stalls.");
     v.field("warmup", warmup, "Warmup steps of `inverse_sqrt`.", Range::at_least(0));
@@ -266,8 +313,23 @@ struct Config {
             "Directory for the vocabulary, checkpoints, logs and the resolved config.");
   }
 
-  /// Cross-key checks that no single key can make; throws ConfigError naming the keys.
-  void validate() const;
+  /// Cross-key checks that no single key can make; throws ConfigError naming
+  /// the keys. `origins` maps a key set from the command line to how messages
+  /// name it (`--beam`, `--set decoding.beam`); other keys are "config key K".
+  void validate(const std::map<std::string, std::string>& origins = {}) const;
+};
+
+/// A value set from the command line: `--set KEY=VALUE`, or a flag bound to a
+/// key (`nmt translate --beam 4` sets decoding.beam). It is parsed and checked
+/// as the key's type and range, like the file's own value, and errors name `origin`.
+struct Override {
+  std::string key;     ///< e.g. "decoding.beam"
+  std::string value;   ///< as typed
+  std::string origin;  ///< e.g. "--beam"; empty means "--set KEY"
+
+  /// `--set KEY=VALUE`; ConfigError when there is no '='.
+  static Override from_set(const std::string& assignment);
+  std::string name() const { return origin.empty() ? "--set " + key : origin; }
 };
 
 /// Loads a config file (JSON with comments), applies `--set key=value` overrides,
@@ -279,12 +341,24 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 /// Parses a config from JSON text; `source` names it in errors.
 Config parse_config(const std::string& text, const std::string& source,
                     const std::vector<std::string>& overrides = {});
+Config parse_config(const std::string& text, const std::string& source, const std::vector<Override>& overrides);
 
 /// The resolved config as pretty JSON, every key present.
 std::string config_to_json(const Config& config);
 
 /// Writes the resolved config to `path` atomically.
 void write_config(const Config& config, const std::string& path);
+
+/// One key of the schema, as the key reference lists it.
+struct KeyInfo {
+  std::string path;           ///< "decoding.max_len_a"
+  std::string type;           ///< "integer >= 1", "number in [0, 1)", "string", "boolean", "`a` \\| `b`", "section"
+  std::string default_value;  ///< as JSON; "" for an empty string or a section
+  std::string doc;
+};
+
+/// Every key of the config, sections included, in declaration order.
+const std::vector<KeyInfo>& config_keys();
 
 /// The key reference in Markdown: one table per section with type, default and meaning.
 std::string config_reference_markdown();

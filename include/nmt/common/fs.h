@@ -1,9 +1,56 @@
 // File helpers whose errors name the file.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace nmt {
+
+/// A file written and read with plain POSIX calls; every failure is a
+/// DataError "cannot ACTION 'PATH': REASON".
+class PosixFile {
+ public:
+  /// open(2) with `flags` (O_CLOEXEC added), mode 0644 when it creates the file.
+  PosixFile(std::string path, int flags);
+  ~PosixFile();
+  PosixFile(const PosixFile&) = delete;
+  PosixFile& operator=(const PosixFile&) = delete;
+
+  /// Writes all `n` bytes, retrying short writes and EINTR.
+  void write(const void* data, std::size_t n);
+  /// fsync(2).
+  void sync();
+  /// close(2), checked (the destructor closes unchecked).
+  void close();
+  /// Bytes written so far.
+  uint64_t offset() const { return offset_; }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  [[noreturn]] void fail(const char* action) const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t offset_ = 0;
+};
+
+/// Gathers small writes to a PosixFile into writes of 1 MB. flush() before the
+/// writer goes away: a destructor cannot report a failed write.
+class BufferedWriter {
+ public:
+  explicit BufferedWriter(PosixFile& file);
+  void write(const void* data, std::size_t n);
+  void flush();
+  /// Bytes written so far, the buffered ones included.
+  uint64_t offset() const { return file_.offset() + buf_.size(); }
+
+ private:
+  static constexpr std::size_t kSize = 1 << 20;
+  PosixFile& file_;
+  std::vector<char> buf_;
+};
 
 /// Whole file as a string; DataError "cannot read 'PATH': REASON" on failure.
 std::string read_file(const std::string& path);

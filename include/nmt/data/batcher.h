@@ -14,6 +14,7 @@
 
 #include <torch/types.h>
 
+#include "nmt/common/config.h"
 #include "nmt/data/corpus.h"
 
 namespace nmt::data {
@@ -30,11 +31,19 @@ struct Batch {
 };
 
 struct BatcherOptions {
-  int64_t batch_tokens = 4096;  ///< padded target tokens per batch
-  uint64_t seed = 1;            ///< with the epoch, fixes the order
+  int64_t batch_tokens = TrainingConfig{}.batch_tokens;  ///< padded target tokens per batch
+  uint64_t seed = static_cast<uint64_t>(TrainingConfig{}.seed);  ///< with the epoch, fixes the order
   bool shuffle = true;          ///< false: corpus order, for validation
   int64_t pool_pairs = 1 << 20; ///< pairs bucketed together
   bool bucket_by_length = true; ///< false: batches of pairs in shuffled order (to measure what bucketing buys)
+
+  /// training.batch_tokens and training.seed.
+  static BatcherOptions from_config(const TrainingConfig& training) {
+    BatcherOptions o;
+    o.batch_tokens = training.batch_tokens;
+    o.seed = static_cast<uint64_t>(training.seed);
+    return o;
+  }
 };
 
 /// Where an epoch stands, for checkpoints: epoch (1-based) and batches consumed.

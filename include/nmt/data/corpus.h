@@ -3,54 +3,14 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nmt/common/config.h"
 #include "nmt/data/vocab.h"
 
 namespace nmt::data {
-
-/// Streams the lines of one file. A trailing "\r" is dropped. Invalid UTF-8 is a
-/// DataError naming the file, line and byte.
-class LineReader {
- public:
-  explicit LineReader(const std::string& path);
-  /// Reads an already open stream (e.g. std::cin); `name` is used in errors.
-  LineReader(std::istream& in, std::string name);
-  /// Next line into `line`; false at the end of the file.
-  bool next(std::string& line);
-  /// 1-based number of the line last returned.
-  int64_t line_number() const { return line_no_; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  std::unique_ptr<std::ifstream> file_;
-  std::istream* in_ = nullptr;
-  int64_t line_no_ = 0;
-};
-
-/// Reads two line-aligned files in lockstep; different line counts are a
-/// DataError naming both files and both counts.
-class ParallelReader {
- public:
-  ParallelReader(const std::string& src_path, const std::string& tgt_path);
-  bool next(std::string& src, std::string& tgt);
-  int64_t line_number() const { return src_.line_number(); }
-
- private:
-  LineReader src_;
-  LineReader tgt_;
-};
-
-/// Reads both files through once: equal line counts, valid UTF-8, not empty.
-/// Cheap next to training, and it stops bad data before any work is done.
-void check_parallel(const FilePair& files);
-
-/// Every line of a file (or of `in` when path is "-"), validated as LineReader does.
-std::vector<std::string> read_lines(const std::string& path);
 
 /// Counts of a corpus build, logged and kept in the cache.
 struct CorpusStats {

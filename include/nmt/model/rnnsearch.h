@@ -23,6 +23,7 @@ class RNNSearchImpl : public Seq2Seq {
   StepOutput step(const torch::Tensor& prev_tokens, DecoderState& state) override;
   torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
                         const torch::Tensor& tgt_in) override;
+  double forward_macs(int64_t src_len, int64_t tgt_len) const override;
 
  private:
   // The embedding's share of the GRU input gates, W_ih[:, :E] E y + b_ih, for any

@@ -51,6 +51,11 @@ class Seq2Seq : public torch::nn::Module {
   /// Teacher forcing: logits [B, T, V] for tgt_in [B, T].
   virtual torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
                                 const torch::Tensor& tgt_in) = 0;
+  /// Multiply-adds of the matrix products in forward() for one sentence pair
+  /// of `src_len` source and `tgt_len` target positions (real tokens, eos
+  /// included), counted as the PyTorch peer counts them (../shared/peers/README.md):
+  /// a training step costs 6 times this in FLOPs. Embedding lookups are not products.
+  virtual double forward_macs(int64_t src_len, int64_t tgt_len) const = 0;
 };
 
 }  // namespace nmt::model

@@ -99,6 +99,7 @@ class TransformerImpl : public Seq2Seq {
   StepOutput step(const torch::Tensor& prev_tokens, DecoderState& state) override;
   torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
                         const torch::Tensor& tgt_in) override;
+  double forward_macs(int64_t src_len, int64_t tgt_len) const override;
 
  private:
   // Scaled embeddings plus sinusoidal positions offset.. offset + T: [B, T, D].

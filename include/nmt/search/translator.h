@@ -13,16 +13,14 @@
 
 namespace nmt::search {
 
+/// How to search. Beam, length penalty, output limit and batch size are the
+/// config's `decoding` keys, whose defaults and ranges are declared in
+/// DecodingConfig and checked when the config (with its command-line flags) is read.
 struct SearchOptions {
-  int64_t beam = 5;             ///< 1 is greedy search
-  double alpha = 0.6;           ///< GNMT length penalty exponent; 0 disables
-  double max_len_a = 1.5;       ///< output limit a * len(src) + b, in pieces
-  int64_t max_len_b = 10;
-  int64_t n_best = 1;           ///< hypotheses returned per sentence, <= beam
-  int64_t batch_tokens = 4096;  ///< source pieces per batch, padding included
+  DecodingConfig decoding;
+  int64_t n_best = 1;  ///< hypotheses returned per sentence, in [1, decoding.beam]
 
-  static SearchOptions from_config(const DecodingConfig& decoding);
-  /// ConfigError naming the option when a value is out of range.
+  /// ConfigError naming --n-best when it is out of range.
   void validate() const;
 };
 
@@ -35,6 +33,8 @@ class Translator {
  public:
   /// `model` must already be on `device` and in eval mode.
   Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, SearchOptions options, torch::Device device);
+  Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, const DecodingConfig& decoding, torch::Device device)
+      : Translator(model, vocabs, SearchOptions{decoding}, device) {}
 
   /// Translates `lines` in batches of similar length and returns, in input
   /// order, each line's n-best list. An empty line gives one empty translation.

@@ -10,13 +10,17 @@
 #include <torch/optim/serialize.h>
 #include <torch/serialize/archive.h>
 
+#include "nmt/common/config.h"
+
 namespace nmt::train {
 
+/// Defaults are the paper's (lr 1.0) and the config's training.adadelta_rho
+/// (0.95) and training.adadelta_eps (1e-6), declared there.
 struct AdadeltaOptions : public torch::optim::OptimizerCloneableOptions<AdadeltaOptions> {
   AdadeltaOptions(double lr = 1.0) : lr_(lr) {}  // NOLINT: implicit, as LibTorch's options
   TORCH_ARG(double, lr) = 1.0;
-  TORCH_ARG(double, rho) = 0.9;
-  TORCH_ARG(double, eps) = 1e-6;
+  TORCH_ARG(double, rho) = TrainingConfig{}.adadelta_rho;
+  TORCH_ARG(double, eps) = TrainingConfig{}.adadelta_eps;
 
  public:
   void serialize(torch::serialize::InputArchive& archive) override;

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "nmt/common/config.h"
+#include "nmt/train/early_stopping.h"
 
 namespace nmt::train {
 
@@ -14,9 +15,7 @@ class LrSchedule {
   /// What a checkpoint keeps of the schedule.
   struct State {
     double scale = 1.0;  ///< plateau's accumulated decay
-    double best = 0.0;   ///< best validation metric so far
-    bool has_best = false;
-    int64_t bad = 0;     ///< validations since the last improvement
+    ImprovementTracker::State patience;
   };
 
   explicit LrSchedule(const TrainingConfig& config);
@@ -27,12 +26,16 @@ class LrSchedule {
   /// Returns true when it improved on the best so far.
   bool on_validation(double metric, bool higher_is_better);
 
-  const State& state() const { return state_; }
-  void restore(const State& s) { state_ = s; }
+  State state() const { return {scale_, tracker_.state()}; }
+  void restore(const State& s) {
+    scale_ = s.scale;
+    tracker_.restore(s.patience);
+  }
 
  private:
   TrainingConfig config_;
-  State state_;
+  double scale_ = 1.0;
+  ImprovementTracker tracker_;
 };
 
 }  // namespace nmt::train

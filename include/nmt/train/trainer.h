@@ -25,11 +25,8 @@ struct TrainSummary {
 };
 
 /// Runs training as configured. A model_dir that already holds a run is an
-/// error unless options.resume is set.
+/// error unless options.resume is set. SIGINT, SIGTERM or nmt::request_stop()
+/// (common/signals.h) saves last.pt after the current update and returns.
 TrainSummary train(const Config& config, const TrainOptions& options);
-
-/// Makes a running train() save and return after its current update, as
-/// SIGINT and SIGTERM do while train() runs.
-void request_stop();
 
 }  // namespace nmt::train

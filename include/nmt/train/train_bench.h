@@ -12,6 +12,7 @@
 
 #include "nmt/common/config.h"
 #include "nmt/data/batcher.h"
+#include "nmt/model/seq2seq.h"
 #include "nmt/train/step.h"
 
 namespace nmt::train {
@@ -20,8 +21,9 @@ namespace nmt::train {
 /// then the best of 3 loops of 10 calls, at 2 n^3 FLOPs each.
 double gemm_gflops(int64_t n, torch::Device device);
 
-/// Forward multiply-adds of the matrix products of `model` on one batch.
-double forward_macs(const ModelConfig& model, int64_t src_vocab, int64_t tgt_vocab, const data::Batch& batch);
+/// Forward multiply-adds of the matrix products of `model` on one batch: the
+/// sum of Seq2Seq::forward_macs over its sentences, at their real lengths.
+double forward_macs(const model::Seq2Seq& model, const data::Batch& batch);
 
 struct TrainBenchOptions {
   int64_t steps = 45;   ///< timed updates
@@ -59,8 +61,5 @@ struct TrainBench {
 /// first epoch (collated before timing), exactly as `nmt train` updates, and
 /// times each update. Vocabulary and corpus cache live in config.model_dir.
 TrainBench bench_training(const Config& config, const TrainBenchOptions& options);
-
-/// Peak resident memory of this process so far, in MB.
-double peak_rss_mb();
 
 }  // namespace nmt::train

@@ -1,6 +1,4 @@
-#include "nmt/train/bench.h"
-
-#include <sys/resource.h>
+#include "nmt/train/train_bench.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,6 +7,7 @@
 
 #include "nmt/common/device.h"
 #include "nmt/common/logging.h"
+#include "nmt/common/memory.h"
 #include "nmt/data/dataset.h"
 #include "nmt/model/factory.h"
 #include "nmt/train/lr_schedule.h"
@@ -66,50 +65,19 @@ double gemm_gflops(int64_t n, torch::Device device) {
   return 10 * 2 * dn * dn * dn / best / 1e9;
 }
 
-double forward_macs(const ModelConfig& model, int64_t src_vocab, int64_t tgt_vocab, const data::Batch& batch) {
-  (void)src_vocab;  // embedding lookups are not matrix products
+double forward_macs(const model::Seq2Seq& model, const data::Batch& batch) {
   const auto src_len = batch.src_mask.sum(1).to(torch::kCPU), tgt_len = batch.tgt_mask.sum(1).to(torch::kCPU);
   const auto* s_len = src_len.data_ptr<int64_t>();
   const auto* t_len = tgt_len.data_ptr<int64_t>();
-  const double V = static_cast<double>(tgt_vocab);
   double macs = 0;
-  for (int64_t b = 0; b < batch.src.size(0); ++b) {
-    const double S = static_cast<double>(s_len[b]), T = static_cast<double>(t_len[b]);
-    if (model.type == "transformer") {
-      const auto& c = model.transformer;
-      const double d = static_cast<double>(c.d_model), f = static_cast<double>(c.ff_dim);
-      const double Le = static_cast<double>(c.encoder_layers), Ld = static_cast<double>(c.decoder_layers);
-      macs += S * Le * (4 * d * d + 2 * d * f)   // encoder Q, K, V, O and feed-forward
-              + S * Ld * 2 * d * d               // cross-attention K, V of the memory
-              + T * Ld * (6 * d * d + 2 * d * f) // decoder self Q, K, V, O, cross Q, O, feed-forward
-              + T * d * V                        // output projection
-              + 2 * d * (Le * S * S + Ld * (T * T + S * T));  // QK^T and AV, full matrices as the peer counts
-    } else {
-      const auto& c = model.rnnsearch;
-      const double E = static_cast<double>(c.embed_dim), h = static_cast<double>(c.encoder_hidden);
-      const double s = static_cast<double>(c.decoder_hidden), A = static_cast<double>(c.attention_dim);
-      const double m = static_cast<double>(c.maxout_dim), ann = 2 * h;
-      macs += S * (2 * 3 * h * (E + h) + ann * A)                                    // bi-GRU, U_a h_j
-              + T * (s * A + 3 * s * (E + ann + s) + (s + E + ann) * 2 * m + m * V)  // W_a s, GRU, deep out, output
-              + S * T * (A + ann)                                                    // v_a tanh(.) and contexts
-              + (c.init_state == "mean" ? ann : h) * s;                              // initial state
-    }
-  }
+  for (int64_t b = 0; b < batch.src.size(0); ++b) macs += model.forward_macs(s_len[b], t_len[b]);
   return macs;
-}
-
-double peak_rss_mb() {
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KB on Linux
 }
 
 TrainBench bench_training(const Config& config, const TrainBenchOptions& options) {
   const torch::Device device = resolve_device(options.device);
   const auto data = data::prepare_dataset(config, options.threads);
-  data::BatcherOptions bo;
-  bo.batch_tokens = config.training.batch_tokens;
-  bo.seed = static_cast<uint64_t>(config.training.seed);
+  auto bo = data::BatcherOptions::from_config(config.training);
   bo.bucket_by_length = options.bucketing;
   const auto plan = data::Batcher(*data.train, bo).epoch_plan(1);
   torch::manual_seed(static_cast<uint64_t>(config.training.seed));
@@ -142,7 +110,7 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
     r.seconds += secs;
     r.tgt_tokens += batch.tgt_tokens + batch.src.size(0);  // as the peer counts: bos + pieces + eos
     r.src_tokens += batch.src_tokens;
-    r.flops += 6 * forward_macs(config.model, data.vocabs.src.size(), data.vocabs.tgt.size(), batch);
+    r.flops += 6 * forward_macs(*model, batch);
     NMT_DEBUG("bench", "step {}: {:.1f} ms, {} target tokens", i + 1, 1e3 * secs, batch.tgt_tokens);
   }
   r.gemm_gflops_after = gemm_gflops(2048, device);

@@ -1,8 +1,5 @@
-#include "nmt/train/checkpoint.h"
+#include "nmt/model/checkpoint.h"
 
-#include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
@@ -10,9 +7,8 @@
 
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
-#include "nmt/model/factory.h"
 
-namespace nmt::train {
+namespace nmt::model {
 namespace {
 
 constexpr int64_t kFormat = 1;
@@ -81,41 +77,4 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
   }
 }
 
-void prune_checkpoints(const std::string& dir, int64_t keep) {
-  std::vector<std::pair<int64_t, std::filesystem::path>> numbered;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    int64_t step = 0;
-    int used = 0;
-    if (std::sscanf(name.c_str(), "step-%" SCNd64 ".pt%n", &step, &used) == 1 &&
-        static_cast<std::size_t>(used) == name.size()) {
-      numbered.emplace_back(step, entry.path());
-    }
-  }
-  std::sort(numbered.begin(), numbered.end());
-  for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < numbered.size(); ++i) {
-    std::filesystem::remove(numbered[i].second);
-  }
-}
-
-LoadedModel load_model(const std::string& model_dir, const std::string& which, torch::Device device) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(model_dir)) throw CheckpointError("model directory '" + model_dir + "' does not exist");
-  const std::string config_path = (fs::path(model_dir) / "config.json").string();
-  if (!fs::is_regular_file(config_path)) {
-    throw CheckpointError("'" + model_dir + "' is not a model directory: '" + config_path +
-                          "' does not exist (nmt train writes it)");
-  }
-  LoadedModel m;
-  m.config = parse_config(read_file(config_path), config_path);
-  m.vocabs = data::load_vocabs(model_dir, m.config.vocab.joint);
-  m.checkpoint = which == "best" || which == "last" ? (fs::path(model_dir) / "checkpoints" / (which + ".pt")).string()
-                                                      : which;
-  m.model = model::make_model(m.config, m.vocabs.src.size(), m.vocabs.tgt.size());
-  m.model->to(device);
-  load_checkpoint(m.checkpoint, *m.model, nullptr);
-  m.model->eval();
-  return m;
-}
-
-}  // namespace nmt::train
+}  // namespace nmt::model

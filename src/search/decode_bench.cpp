@@ -1,4 +1,4 @@
-#include "nmt/search/bench.h"
+#include "nmt/search/decode_bench.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,10 +6,51 @@
 
 #include <torch/torch.h>
 
-#include "nmt/data/vocab.h"
+#include "nmt/common/error.h"
+#include "nmt/data/lines.h"
+#include "nmt/model/factory.h"
 #include "nmt/search/search.h"
 
 namespace nmt::search {
+namespace {
+
+// The first `limit` lines of `path`, as pieces.
+std::vector<std::vector<int32_t>> encode_lines(const std::string& path, const data::Vocab& vocab, int64_t limit) {
+  std::vector<std::vector<int32_t>> out;
+  data::LineReader reader(path);
+  std::string line;
+  while (static_cast<int64_t>(out.size()) < limit && reader.next(line)) out.push_back(vocab.encode(line));
+  return out;
+}
+
+}  // namespace
+
+DecodeBenchInput read_bench_input(const std::string& src_path, const std::string& ref_path,
+                                  const data::Vocabs& vocabs, int64_t limit, int64_t cap) {
+  DecodeBenchInput in;
+  in.src = encode_lines(src_path, vocabs.src, limit);
+  in.max_len.assign(in.src.size(), cap);
+  if (ref_path.empty()) return in;
+  const auto ref = encode_lines(ref_path, vocabs.tgt, limit);
+  if (ref.size() != in.src.size()) {
+    throw DataError(ref_path + " has " + std::to_string(ref.size()) + " lines where " + src_path + " has " +
+                    std::to_string(in.src.size()));
+  }
+  for (std::size_t i = 0; i < ref.size(); ++i) in.max_len[i] = static_cast<int64_t>(ref[i].size()) + 1;
+  return in;
+}
+
+model::LoadedModel random_model(const Config& config, int threads, torch::Device device, uint64_t seed) {
+  model::LoadedModel m;
+  m.config = config;
+  m.vocabs = data::prepare_vocabs(config, threads);
+  torch::manual_seed(seed);
+  m.model = model::make_model(config, m.vocabs.src.size(), m.vocabs.tgt.size());
+  m.model->to(device);
+  m.model->eval();
+  m.checkpoint = "random (seed " + std::to_string(seed) + ")";
+  return m;
+}
 
 DecodeBench bench_decoding(model::Seq2Seq& model, const std::vector<std::vector<int32_t>>& src,
                            const std::vector<int64_t>& max_len, const DecodeBenchOptions& options,
@@ -29,7 +70,7 @@ DecodeBench bench_decoding(model::Seq2Seq& model, const std::vector<std::vector<
     const auto rows = static_cast<int64_t>(end - begin);
     int64_t width = 0;
     for (std::size_t i = begin; i < end; ++i) width = std::max<int64_t>(width, static_cast<int64_t>(src[order[i]].size()) + 1);
-    auto batch = torch::zeros({rows, width}, torch::kLong);
+    auto batch = torch::full({rows, width}, data::kPad, torch::kLong);
     auto* ids = batch.data_ptr<int64_t>();
     std::vector<int64_t> limits;
     for (int64_t i = 0; i < rows; ++i) {

@@ -1,0 +1,32 @@
+// A trained model directory, loaded for inference: what translate, eval and
+// the search benchmark read. It needs nothing of the training code.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "nmt/common/config.h"
+#include "nmt/data/vocab.h"
+#include "nmt/model/seq2seq.h"
+
+namespace nmt::model {
+
+/// A model ready to translate.
+struct LoadedModel {
+  Config config;  ///< the run's resolved config (model_dir/config.json), with the overrides applied
+  data::Vocabs vocabs;
+  std::shared_ptr<Seq2Seq> model;  ///< on the requested device, in eval mode
+  std::string checkpoint;          ///< the file the weights came from
+};
+
+/// Loads `model_dir` with the weights of `which`: "best", "last", or a path.
+/// `overrides` change keys of its config, e.g. the decoding flags of `nmt
+/// translate`, checked as the config's own values are. A missing directory,
+/// config, vocabulary or checkpoint is an error naming the file.
+LoadedModel load_model(const std::string& model_dir, const std::string& which, torch::Device device,
+                       const std::vector<Override>& overrides = {});
+
+}  // namespace nmt::model

@@ -1,0 +1,132 @@
+#include "nmt/data/lines.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "nmt/common/error.h"
+#include "nmt/common/fs.h"
+#include "nmt/common/utf8.h"
+
+namespace nmt::data {
+
+LineReader::LineReader(const std::string& path) {
+  if (path == "-") {
+    path_ = "<stdin>";
+    fd_ = STDIN_FILENO;
+    return;
+  }
+  path_ = path;
+  require_readable_file(path, "file");
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw DataError("cannot read '" + path + "': " + std::strerror(errno));
+  owns_fd_ = true;
+}
+
+LineReader::~LineReader() {
+  if (owns_fd_) ::close(fd_);
+}
+
+std::string LineReader::location(int64_t line) const {
+  if (!owns_fd_) return path_ + ": line " + std::to_string(line);  // <stdin>
+  return path_ + ":" + std::to_string(line);
+}
+
+bool LineReader::buffered_line() const { return buf_.find('\n', pos_) != std::string::npos; }
+
+bool LineReader::waiting() const {
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
+}
+
+void LineReader::read_more() {
+  buf_.erase(0, pos_);
+  pos_ = 0;
+  char chunk[1 << 16];
+  ssize_t n;
+  do {
+    n = ::read(fd_, chunk, sizeof chunk);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    throw DataError("cannot read '" + path_ + "' after line " + std::to_string(line_no_) + ": " +
+                    std::strerror(errno));
+  }
+  if (n == 0) eof_ = true;
+  buf_.append(chunk, static_cast<std::size_t>(n > 0 ? n : 0));
+}
+
+bool LineReader::ready() {
+  while (!buffered_line() && !eof_) {
+    if (!waiting()) return false;
+    read_more();  // poll said there is input (or its end): read(2) returns at once
+  }
+  return true;
+}
+
+bool LineReader::next(std::string& line) {
+  std::size_t nl;
+  std::size_t scanned = 0;  // of the unread part, already searched for '\n'
+  while ((nl = buf_.find('\n', pos_ + scanned)) == std::string::npos && !eof_) {
+    scanned = buf_.size() - pos_;
+    read_more();
+  }
+  if (nl == std::string::npos) {
+    if (pos_ == buf_.size()) return false;
+    nl = buf_.size();  // a last line without a newline
+  }
+  line.assign(buf_, pos_, nl - pos_);
+  pos_ = std::min(nl + 1, buf_.size());
+  ++line_no_;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (const std::size_t bad = utf8::find_invalid(line); bad != utf8::kValid) {
+    throw DataError(location(line_no_) + ": invalid UTF-8 at byte " + std::to_string(bad + 1));
+  }
+  return true;
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  LineReader reader(path);
+  std::vector<std::string> lines;
+  for (std::string line; reader.next(line);) lines.push_back(std::move(line));
+  return lines;
+}
+
+ParallelReader::ParallelReader(const std::string& src_path, const std::string& tgt_path)
+    : src_(src_path), tgt_(tgt_path) {}
+
+bool ParallelReader::next(std::string& src, std::string& tgt) {
+  const bool has_src = src_.next(src);
+  const bool has_tgt = tgt_.next(tgt);
+  if (has_src == has_tgt) return has_src;
+  // One file ended early: count the rest of the longer one for the message.
+  LineReader& longer = has_src ? src_ : tgt_;
+  const LineReader& shorter = has_src ? tgt_ : src_;
+  std::string rest;
+  while (longer.next(rest)) {
+  }
+  throw DataError("corpus files have different line counts: '" + src_.path() + "' has " +
+                  std::to_string(src_.line_number()) + " lines, '" + tgt_.path() + "' has " +
+                  std::to_string(tgt_.line_number()) + " (the shorter is '" + shorter.path() + "')");
+}
+
+void check_parallel(const FilePair& files) {
+  ParallelReader reader(files.src, files.tgt);
+  std::string src, tgt;
+  int64_t n = 0;
+  while (reader.next(src, tgt)) ++n;
+  if (n == 0) throw DataError("corpus '" + files.src + "' and '" + files.tgt + "' is empty");
+}
+
+bool next_chunk(LineReader& reader, std::vector<std::string>& lines, std::size_t max_lines) {
+  lines.clear();
+  std::string line;
+  while (lines.size() < max_lines && (lines.empty() || reader.ready()) && reader.next(line)) {
+    lines.push_back(std::move(line));
+  }
+  return !lines.empty();
+}
+
+}  // namespace nmt::data

@@ -1,0 +1,61 @@
+#include "nmt/train/rng_state.h"
+
+#include <mutex>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace nmt::train {
+namespace {
+
+std::string hex(const torch::Tensor& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  const auto t = bytes.contiguous().to(torch::kCPU);
+  const auto* p = t.data_ptr<uint8_t>();
+  std::string out;
+  out.reserve(static_cast<std::size_t>(t.numel()) * 2);
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    out += kDigits[p[i] >> 4];
+    out += kDigits[p[i] & 15];
+  }
+  return out;
+}
+
+torch::Tensor unhex(const std::string& s) {
+  auto t = torch::empty({static_cast<int64_t>(s.size() / 2)}, torch::kUInt8);
+  auto* p = t.data_ptr<uint8_t>();
+  for (std::size_t i = 0; i + 1 < s.size(); i += 2) p[i / 2] = static_cast<uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16));
+  return t;
+}
+
+}  // namespace
+
+nlohmann::json rng_state(torch::Device device) {
+  nlohmann::json j;
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    j["cpu"] = hex(gen.get_state());
+  }
+  if (device.is_cuda()) {
+    auto gen = at::globalContext().defaultGenerator(device);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    j["cuda"] = hex(gen.get_state());
+  }
+  return j;
+}
+
+void restore_rng(const nlohmann::json& state, torch::Device device) {
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(unhex(state.at("cpu").get<std::string>()));
+  }
+  if (device.is_cuda() && state.contains("cuda")) {
+    auto gen = at::globalContext().defaultGenerator(device);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(unhex(state.at("cuda").get<std::string>()));
+  }
+}
+
+}  // namespace nmt::train
