@@ -112,6 +112,49 @@ TEST(Config, CrossKeyChecksNameBothKeys) {
             "config key training.batch_tokens (50) must be at least data.max_len + 1 (101)");
 }
 
+TEST(Config, FlagsAreCheckedAsTheKeysTheySetAndNamedInErrors) {
+  const auto error = [](const std::string& json, const std::vector<Override>& flags) {
+    try {
+      parse_config(json, "config.json", flags);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  const Config c = parse_config(R"({"decoding": {"beam": 7}})", "config.json",
+                                std::vector<Override>{{"decoding.beam", "3", "--beam"}, {"decoding.alpha", "0", "--alpha"}});
+  EXPECT_EQ(c.decoding.beam, 3);
+  EXPECT_EQ(c.decoding.alpha, 0.0);
+  EXPECT_EQ(c.decoding.max_len_b, DecodingConfig{}.max_len_b);
+  EXPECT_EQ(error("{}", {{"decoding.beam", "0", "--beam"}}), "--beam: must be in [1, 1000], got 0");
+  EXPECT_EQ(error("{}", {{"decoding.beam", "many", "--beam"}}), "--beam: expected an integer, got string \"many\"");
+  EXPECT_EQ(error("{}", {{"decoding.alpha", "-1", "--alpha"}}), "--alpha: must be >= 0, got -1");
+  // A cross-key check names each key by where its value came from.
+  EXPECT_EQ(error(R"({"decoding": {"max_len_b": 0}})", {{"decoding.max_len_a", "0", "--max-len-a"}}),
+            "--max-len-a and config key decoding.max_len_b are both 0: no output fits");
+  EXPECT_EQ(error("{}", {{"decoding.max_len_a", "0", "--max-len-a"}, {"decoding.max_len_b", "0", "--max-len-b"}}),
+            "--max-len-a and --max-len-b are both 0: no output fits");
+  EXPECT_EQ(error(R"({"decoding": {"beam": 0}})", {}), "config.json: decoding.beam: must be in [1, 1000], got 0");
+}
+
+TEST(Config, ChoicesAreEnumsSpelledAsInTheFile) {
+  const Config c = parse_config(R"({"training": {"optimizer": "adadelta", "schedule": "inverse_sqrt",
+                                                 "early_stopping": {"metric": "chrf"}},
+                                    "model": {"rnnsearch": {"init_state": "backward"}},
+                                    "vocab": {"model_type": "char"}})",
+                                "c.json");
+  EXPECT_EQ(c.training.optimizer, OptimizerType::adadelta);
+  EXPECT_EQ(c.training.schedule, Schedule::inverse_sqrt);
+  EXPECT_EQ(c.training.early_stopping.metric, Metric::chrf);
+  EXPECT_EQ(c.model.rnnsearch.init_state, InitState::backward);
+  EXPECT_EQ(c.vocab.model_type, VocabModel::character);
+  EXPECT_STREQ(name_of(c.vocab.model_type), "char");
+  const std::string resolved = config_to_json(c);
+  for (const char* spelled : {"\"adadelta\"", "\"inverse_sqrt\"", "\"chrf\"", "\"backward\"", "\"char\""}) {
+    EXPECT_NE(resolved.find(spelled), std::string::npos) << spelled;
+  }
+}
+
 TEST(Config, ResolvedConfigRoundTrips) {
   const Config a = parse_config(R"({"training": {"lr": 0.003}, "model": {"type": "transformer"}})", "c.json");
   const Config b = parse_config(config_to_json(a), "resolved.json");

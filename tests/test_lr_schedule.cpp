@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "nmt/train/early_stopping.h"
 #include "nmt/train/lr_schedule.h"
 
 namespace nmt::train {
@@ -56,6 +57,27 @@ TEST(LrSchedule, PlateauDecaysAfterPatienceAndRespectsMinLr) {
   LrSchedule copy(c);
   copy.restore(s.state());
   EXPECT_DOUBLE_EQ(copy.lr(5), s.lr(5));
+}
+
+TEST(EarlyStopping, StopsAfterPatienceValidationsWithoutImprovement) {
+  EarlyStoppingConfig c;
+  c.metric = Metric::loss;
+  c.patience = 2;
+  EarlyStopping es(c);
+  EXPECT_TRUE(es.observe(3.0));
+  EXPECT_TRUE(es.observe(2.0));   // lower is better for a loss
+  EXPECT_FALSE(es.observe(2.0));  // equal is no improvement
+  EXPECT_FALSE(es.should_stop());
+  EXPECT_TRUE(es.observe(1.5));   // an improvement starts the count again
+  EXPECT_FALSE(es.observe(1.6));
+  EXPECT_FALSE(es.should_stop());
+  EXPECT_FALSE(es.observe(1.7));
+  EXPECT_TRUE(es.should_stop());
+  EXPECT_DOUBLE_EQ(es.tracker().state().best, 1.5);
+  c.patience = 0;  // never stops
+  EarlyStopping never(c);
+  for (int i = 0; i < 5; ++i) never.observe(1.0);
+  EXPECT_FALSE(never.should_stop());
 }
 
 }  // namespace

@@ -92,6 +92,23 @@ TEST_F(TrainedModel, TranslateKeepsOrderAndEmptyLines) {
   EXPECT_EQ(nbest.out.rfind("0 ||| ", 0), 0u) << nbest.out;
 }
 
+TEST_F(TrainedModel, DecodingFlagsAreCheckedAsTheConfigKeysTheyOverride) {
+  const std::string m = " -m " + model();
+  expect_error(run_nmt("translate --beam 0" + m, "a\n"), 2, "--beam: must be in [1, 1000], got 0");
+  expect_error(run_nmt("translate -b many" + m, "a\n"), 2, "--beam: expected an integer, got string \"many\"");
+  expect_error(run_nmt("translate --alpha=-0.5" + m, "a\n"), 2, "--alpha: must be >= 0, got -0.5");
+  expect_error(run_nmt("translate --batch-tokens 0" + m, "a\n"), 2, "--batch-tokens: must be >= 1, got 0");
+  expect_error(run_nmt("translate --max-len-a 0 --max-len-b 0" + m, "a\n"), 2,
+               "--max-len-a and --max-len-b are both 0: no output fits");
+  // The model's decoding.beam is 2.
+  expect_error(run_nmt("translate --n-best 3" + m, "a\n"), 2, "--n-best must be between 1 and the beam size (2), got 3");
+  expect_error(run_nmt("eval --beam 1001 --src x --ref x --model " + model()), 2, "--beam: must be in [1, 1000], got 1001");
+  // A valid flag changes the search: beam 1 is greedy.
+  const auto greedy = run_nmt("translate --threads 1 --beam 1 --n-best 1" + m, "the boys are reading .\n");
+  ASSERT_EQ(greedy.code, 0) << greedy.err;
+  EXPECT_EQ(greedy.out.rfind("0 ||| ", 0), 0u) << greedy.out;
+}
+
 TEST_F(TrainedModel, EvalTranslatesAndScores) {
   const auto r = run_nmt("eval --threads 2 --model " + model() + " --src " + test::toy("test.en") + " --ref " +
                          test::toy("test.fr") + " --json -m bleu");

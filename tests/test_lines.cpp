@@ -1,0 +1,83 @@
+// LineReader: the one reader of text lines, for files and for stdin.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "nmt/common/error.h"
+#include "nmt/data/lines.h"
+#include "test_util.h"
+
+namespace nmt::data {
+namespace {
+
+TEST(Lines, CarriageReturnsGoAndALastLineNeedsNoNewline) {
+  test::TempDir d;
+  test::write_file(d / "a", "one\r\n\r\ntwo\rx\nthree");
+  EXPECT_EQ(read_lines(d / "a"), (std::vector<std::string>{"one", "", "two\rx", "three"}));
+  test::write_file(d / "empty", "");
+  EXPECT_TRUE(read_lines(d / "empty").empty());
+}
+
+TEST(Lines, ALongLineIsReadWhole) {
+  test::TempDir d;
+  const std::string long_line(300000, 'x');  // several read chunks
+  test::write_file(d / "a", "a\n" + long_line + "\nb\n");
+  EXPECT_EQ(read_lines(d / "a"), (std::vector<std::string>{"a", long_line, "b"}));
+}
+
+// Runs `body` with standard input redirected from a pipe whose write end it gets.
+template <class F>
+void with_stdin_pipe(F body) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const int saved = ::dup(STDIN_FILENO);
+  ::dup2(fds[0], STDIN_FILENO);
+  ::close(fds[0]);
+  body(fds[1]);
+  ::dup2(saved, STDIN_FILENO);
+  ::close(saved);
+}
+
+void write_all(int fd, const std::string& s) { ASSERT_EQ(::write(fd, s.data(), s.size()), static_cast<ssize_t>(s.size())); }
+
+TEST(Lines, ChunksTakeWhatIsReadyWithoutWaiting) {
+  with_stdin_pipe([](int writer) {
+    LineReader in("-");
+    std::vector<std::string> chunk;
+    write_all(writer, "a\nb\nc");  // "c" is not a whole line yet
+    ASSERT_TRUE(next_chunk(in, chunk, 100));
+    EXPECT_EQ(chunk, (std::vector<std::string>{"a", "b"}));
+    write_all(writer, "\nd\ne\nf\n");
+    ASSERT_TRUE(next_chunk(in, chunk, 2));  // at most 2
+    EXPECT_EQ(chunk, (std::vector<std::string>{"c", "d"}));
+    ::close(writer);
+    ASSERT_TRUE(next_chunk(in, chunk, 100));
+    EXPECT_EQ(chunk, (std::vector<std::string>{"e", "f"}));
+    EXPECT_FALSE(next_chunk(in, chunk, 100));
+  });
+}
+
+TEST(Lines, InvalidUtf8NamesTheFileOrStdinAndTheLine) {
+  test::TempDir d;
+  test::write_file(d / "a", "ok\n\xC3\x28\n");
+  try {
+    read_lines(d / "a");
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), (d / "a") + ":2: invalid UTF-8 at byte 1");
+  }
+  with_stdin_pipe([](int writer) {
+    write_all(writer, "ok\n\xC3\x28\n");
+    ::close(writer);
+    try {
+      read_lines("-");
+      FAIL();
+    } catch (const DataError& e) {
+      EXPECT_EQ(std::string(e.what()), "<stdin>: line 2: invalid UTF-8 at byte 1");
+    }
+  });
+}
+
+}  // namespace
+}  // namespace nmt::data
