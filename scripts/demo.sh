@@ -10,7 +10,7 @@ config=${CONFIG:-configs/toy-rnnsearch.json}
 model_dir=${MODEL_DIR:-models/demo-$(basename "$config" .json)}
 
 scripts/setup.sh
-scripts/build.sh
+scripts/build.sh nmt  # the command only; scripts/test.sh adds the tests to the same build
 nmt=build/nmt
 $nmt --version
 
