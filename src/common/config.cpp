@@ -316,6 +316,12 @@ void make_absolute(std::string& path, const std::string& key) {
   if (!path.empty()) path = std::filesystem::absolute(path).lexically_normal().string();
 }
 
+std::vector<Override> from_sets(const std::vector<std::string>& assignments) {
+  std::vector<Override> out;
+  for (const auto& a : assignments) out.push_back(Override::from_set(a));
+  return out;
+}
+
 void require_pair(const FilePair& p, const std::string& name) {
   if (p.src.empty() != p.tgt.empty()) {
     const std::string missing = p.src.empty() ? ".src" : ".tgt";
@@ -447,12 +453,14 @@ Config parse_config(const std::string& text, const std::string& source, const st
 }
 
 Config parse_config(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
-  std::vector<Override> parsed;
-  for (const auto& o : overrides) parsed.push_back(Override::from_set(o));
-  return parse_config(text, source, parsed);
+  return parse_config(text, source, from_sets(overrides));
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  return load_config(path, from_sets(overrides));
+}
+
+Config load_config(const std::string& path, const std::vector<Override>& overrides) {
   Config config = parse_config(read_file(path), path, overrides);
   for (auto [p, name] : {std::pair{&config.data.train, "train"}, std::pair{&config.data.valid, "valid"},
                          std::pair{&config.data.test, "test"}}) {

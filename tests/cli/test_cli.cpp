@@ -131,6 +131,8 @@ TEST(Cli, PrepareBadInput) {
   expect_error(run_nmt("prepare --config " + (d / "bad.json")), 2, "line 2, column");
   expect_error(run_nmt("prepare --config " + write_config(d) + " --set vocab.size=abc"), 2,
                "--set vocab.size: expected an integer");
+  // train's --threads sets training.threads and is checked as that key is.
+  expect_error(run_nmt("train --threads=-1 --config " + write_config(d)), 2, "--threads: must be >= 0, got -1");
   // A model_dir that cannot be created (its parent is a file).
   test::write_file(d / "train.en", "a\n");
   test::write_file(d / "train.fr", "a\n");

@@ -337,6 +337,7 @@ struct Override {
 /// in the data, vocab and model_dir paths, and resolves relative paths against
 /// the working directory. Throws ConfigError naming the file and key.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+Config load_config(const std::string& path, const std::vector<Override>& overrides);
 
 /// Parses a config from JSON text; `source` names it in errors.
 Config parse_config(const std::string& text, const std::string& source,
