@@ -1,6 +1,7 @@
 // nmt: parses the command line, runs one verb, and maps errors to exit codes:
 // 0 success, 2 bad usage/config/input (one line naming the file or key), 1 runtime failure.
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ int fail(int code, const std::string& message) {
 
 int main(int argc, char** argv) {
   nmt::tune_process(argv);
+  // Past a file-size limit, write(2) fails with EFBIG, reported as any failed
+  // write is, instead of the signal killing the process without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   nmt::set_threads(0);  // every core unless a verb says otherwise; --version reports it
   CLI::App app{"nmt: neural machine translation (RNNsearch, Transformer) on LibTorch"};
   app.name("nmt");
@@ -70,6 +74,8 @@ int main(int argc, char** argv) {
       if (sub->parsed()) run();
     }
     return nmt::kExitOk;
+  } catch (const nmt::OutputClosed&) {
+    return nmt::kExitOutputClosed;
   } catch (const nmt::NmtError& e) {
     return fail(nmt::kExitUsage, e.what());
   } catch (const c10::Error& e) {

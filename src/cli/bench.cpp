@@ -13,6 +13,7 @@
 #include "nmt/common/config.h"
 #include "nmt/common/device.h"
 #include "nmt/common/error.h"
+#include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
 #include "nmt/common/memory.h"
 #include "nmt/common/threads.h"
@@ -43,7 +44,7 @@ struct BenchCliOptions {
   bool unsorted = false;
 };
 
-void print(const nlohmann::json& j) { std::printf("%s\n", j.dump().c_str()); }
+void print(const nlohmann::json& j) { write_stdout(j.dump() + "\n"); }
 
 void run_bench_train(const BenchCliOptions& opt) {
   const Config config = load_config(opt.config, opt.overrides);

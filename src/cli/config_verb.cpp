@@ -1,10 +1,10 @@
 // nmt config: print the resolved config, or the reference of every key.
-#include <iostream>
 #include <memory>
 
 #include "cli/verbs.h"
 #include "nmt/common/config.h"
 #include "nmt/common/error.h"
+#include "nmt/common/fs.h"
 
 namespace nmt::cli {
 namespace {
@@ -17,11 +17,11 @@ struct ConfigOptions {
 
 void run_config(const ConfigOptions& opt) {
   if (opt.reference) {
-    std::cout << config_reference_markdown();
+    write_stdout(config_reference_markdown());
     return;
   }
   if (opt.config.empty()) throw ConfigError("nmt config needs --config FILE or --reference");
-  std::cout << config_to_json(load_config(opt.config, opt.overrides));
+  write_stdout(config_to_json(load_config(opt.config, opt.overrides)));
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
 // nmt eval: corpus BLEU and chrF of hypotheses against references, as sacreBLEU.
-#include <iostream>
 #include <memory>
 
 #include "cli/model_options.h"
@@ -59,7 +58,7 @@ void run_eval(const EvalOptions& opt) {
     refs.push_back(eval::read_segments(path));
     eval::check_line_counts(hyps, refs, opt.refs, hyps_name);
   }
-  std::cout << eval::score_report(hyps, refs, report);
+  write_stdout(eval::score_report(hyps, refs, report));
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // nmt prepare (alias: vocab): build the vocabulary and the binarized corpus cache.
 #include <memory>
+#include <optional>
 
 #include "cli/verbs.h"
 #include "nmt/common/config.h"
-#include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
 #include "nmt/common/threads.h"
 #include "nmt/data/dataset.h"
@@ -13,15 +13,17 @@ namespace {
 
 struct PrepareOptions {
   std::string config;
-  std::vector<std::string> overrides;
-  int threads = -1;
+  std::vector<std::string> overrides;  // --set KEY=VALUE
+  std::optional<std::string> threads;  // sets training.threads, checked as the config's value
 };
 
 void run_prepare(const PrepareOptions& opt) {
-  const Config config = load_config(opt.config, opt.overrides);
-  const int threads = set_threads(opt.threads >= 0 ? opt.threads : static_cast<int>(config.training.threads));
-  const data::Dataset d = data::prepare_dataset(config, threads);
-  write_config(config, config.model_dir + "/config.json");
+  std::vector<Override> overrides;
+  for (const auto& o : opt.overrides) overrides.push_back(Override::from_set(o));
+  if (opt.threads) overrides.push_back({"training.threads", *opt.threads, "--threads"});
+  const Config config = load_config(opt.config, overrides);
+  const int threads = set_threads(static_cast<int>(config.training.threads));
+  const data::Dataset d = data::prepare_model_dir(config, threads);
   NMT_INFO("data", "vocabulary: {} pieces{}; {} training pairs ready in {}", d.vocabs.src.size(),
            d.vocabs.joint ? " (joint)" : "", d.train->size(), config.model_dir);
 }
@@ -36,7 +38,7 @@ Verb setup_prepare(CLI::App& app) {
   sub->add_option("-c,--config", opt->config, "JSON config file")->required();
   sub->add_option("--set", opt->overrides, "Override a config key: --set vocab.size=4000");
   sub->add_option("--threads", opt->threads, "CPU threads (default: training.threads, 0 = all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->type_name("INT >= 0");
   return {sub, [opt] { run_prepare(*opt); }};
 }
 

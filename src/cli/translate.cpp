@@ -1,9 +1,10 @@
 // nmt translate: stdin to stdout, line by line, in order, streamed chunk by chunk.
-#include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "cli/model_options.h"
 #include "cli/verbs.h"
+#include "nmt/common/fs.h"
 #include "nmt/data/lines.h"
 
 namespace nmt::cli {
@@ -18,18 +19,20 @@ void run_translate(const ModelOptions& opt) {
   data::LineReader input("-");
   std::vector<std::string> lines;
   int64_t first = 0;  // index of the chunk's first line
+  std::ostringstream text;
   while (data::next_chunk(input, lines, kChunkLines)) {
     const auto out = translator.translate(lines);
+    text.str("");
     for (std::size_t i = 0; i < out.size(); ++i) {
       if (!nbest) {
-        std::cout << out[i].front().text << '\n';
+        text << out[i].front().text << '\n';
         continue;
       }
       for (const auto& t : out[i]) {
-        std::cout << first + static_cast<int64_t>(i) << " ||| " << t.text << " ||| " << t.score << '\n';
+        text << first + static_cast<int64_t>(i) << " ||| " << t.text << " ||| " << t.score << '\n';
       }
     }
-    std::cout.flush();
+    write_stdout(text.str());  // a chunk at a time, whole lines only
     first += static_cast<int64_t>(lines.size());
   }
 }

@@ -14,8 +14,12 @@
 namespace nmt {
 namespace {
 
+// A full disk, an I/O error or a file-size limit is the system's failure (exit
+// 1); a missing, unreadable or misplaced path is the user's input (exit 2).
 [[noreturn]] void fail(const std::string& action, const std::string& path, int err) {
-  throw DataError("cannot " + action + " '" + path + "': " + std::strerror(err));
+  const std::string message = "cannot " + action + " '" + path + "': " + std::strerror(err);
+  if (err == ENOSPC || err == EDQUOT || err == EIO || err == EFBIG || err == EROFS) throw SystemError(message);
+  throw DataError(message);
 }
 
 // Renames tmp over path, then fsyncs the directory so the rename itself is durable.
@@ -36,7 +40,8 @@ void rename_synced(const std::string& tmp, const std::string& path) {
 
 }  // namespace
 
-PosixFile::PosixFile(std::string path, int flags) : path_(std::move(path)) {
+PosixFile::PosixFile(std::string path, int flags, std::string name)
+    : path_(std::move(path)), name_(name.empty() ? path_ : std::move(name)) {
   fd_ = ::open(path_.c_str(), flags | O_CLOEXEC, 0644);
   if (fd_ < 0) fail("open");
 }
@@ -69,7 +74,7 @@ void PosixFile::close() {
   if (::close(fd) != 0) fail("close");
 }
 
-void PosixFile::fail(const char* action) const { nmt::fail(action, path_, errno); }
+void PosixFile::fail(const char* action) const { nmt::fail(action, name_, errno); }
 
 BufferedWriter::BufferedWriter(PosixFile& file) : file_(file) { buf_.reserve(kSize); }
 
@@ -82,6 +87,21 @@ void BufferedWriter::write(const void* data, std::size_t n) {
 void BufferedWriter::flush() {
   file_.write(buf_.data(), buf_.size());
   buf_.clear();
+}
+
+void write_stdout(std::string_view text) {
+  const char* p = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDOUT_FILENO, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) throw OutputClosed();
+      throw SystemError(std::string("cannot write to standard output: ") + std::strerror(errno));
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
 }
 
 std::string read_file(const std::string& path) {
@@ -111,7 +131,7 @@ void ensure_dir(const std::string& dir) {
 void write_file_atomic(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   try {
-    PosixFile file(tmp, O_WRONLY | O_CREAT | O_TRUNC);
+    PosixFile file(tmp, O_WRONLY | O_CREAT | O_TRUNC, path);
     file.write(content.data(), content.size());
     file.sync();
     file.close();

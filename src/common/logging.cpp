@@ -17,6 +17,7 @@ void init(int verbosity) {
   // The terminal shows what was asked for; a log file (FileLog) always gets info.
   logger->sinks().front()->set_level(level);
   logger->set_level(std::min(level, spdlog::level::info));
+  logger->flush_on(spdlog::level::info);  // train.log holds every line printed, even after a crash
   spdlog::set_default_logger(logger);
 }
 

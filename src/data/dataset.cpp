@@ -3,6 +3,8 @@
 #include <filesystem>
 
 #include "nmt/common/error.h"
+#include "nmt/common/fs.h"
+#include "nmt/common/lock.h"
 
 namespace nmt::data {
 
@@ -21,6 +23,15 @@ Dataset prepare_dataset(const Config& config, int threads) {
   };
   d.train = open(config.data.train, "train");
   if (!config.data.valid.empty()) d.valid = open(config.data.valid, "valid");
+  return d;
+}
+
+Dataset prepare_model_dir(const Config& config, int threads) {
+  if (config.model_dir.empty()) throw ConfigError("config key model_dir is required");
+  ensure_dir(config.model_dir);
+  const DirLock lock(config.model_dir);
+  Dataset d = prepare_dataset(config, threads);
+  write_config(config, config.model_dir + "/config.json");
   return d;
 }
 

@@ -1,17 +1,14 @@
 #include "nmt/train/metrics.h"
 
-#include "nmt/common/error.h"
+#include <fcntl.h>
 
 namespace nmt::train {
 
-MetricsLog::MetricsLog(const std::string& path) : path_(path), out_(path, std::ios::app) {
-  if (!out_) throw DataError("cannot write '" + path + "'");
-}
+MetricsLog::MetricsLog(const std::string& path) : file_(path, O_WRONLY | O_CREAT | O_APPEND) {}
 
 void MetricsLog::write(const nlohmann::json& event) {
-  out_ << event.dump() << '\n';
-  out_.flush();
-  if (!out_) throw DataError("cannot write '" + path_ + "'");
+  const std::string line = event.dump() + "\n";
+  file_.write(line.data(), line.size());
 }
 
 }  // namespace nmt::train

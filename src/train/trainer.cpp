@@ -12,6 +12,7 @@
 #include "nmt/common/device.h"
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
+#include "nmt/common/lock.h"
 #include "nmt/common/logging.h"
 #include "nmt/common/progress.h"
 #include "nmt/common/signals.h"
@@ -252,6 +253,7 @@ bool Trainer::validate_and_save() {
 TrainSummary Trainer::run() {
   if (config_.model_dir.empty()) throw ConfigError("config key model_dir is required");
   ensure_dir(config_.model_dir);
+  const DirLock lock(config_.model_dir);
   const log::FileLog file_log(config_.model_dir + "/train.log");
   const StopSignals signals;
   setup();

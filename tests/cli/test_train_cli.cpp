@@ -109,6 +109,51 @@ TEST_F(TrainedModel, DecodingFlagsAreCheckedAsTheConfigKeysTheyOverride) {
   EXPECT_EQ(greedy.out.rfind("0 ||| ", 0), 0u) << greedy.out;
 }
 
+// Runs a bash script; returns its exit status and what it wrote to stderr.
+test::RunResult run_bash(const test::TempDir& d, const std::string& script) {
+  test::write_file(d / "run.sh", script);
+  const int status = std::system(("bash '" + (d / "run.sh") + "' 2>'" + (d / "run.err") + "'").c_str());
+  test::RunResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.err = test::slurp(d / "run.err");
+  return r;
+}
+
+std::string nmt_command() { return "'" + std::string(NMT_BINARY) + "'"; }
+
+TEST_F(TrainedModel, OutputThatCannotBeWrittenIsARuntimeFailure) {
+  test::TempDir d;
+  test::write_file(d / "in", "the boys are reading .\na woman eats an apple .\n");
+  const std::string translate = nmt_command() + " -q translate --threads 1 -m '" + model() + "' <'" + (d / "in") + "'";
+  expect_error(run_bash(d, translate + " >/dev/full"), 1, "cannot write to standard output: No space left on device");
+  expect_error(run_bash(d, translate + " >&-"), 1, "cannot write to standard output: Bad file descriptor");
+  expect_error(run_bash(d, nmt_command() + " eval -r '" + (d / "in") + "' <'" + (d / "in") + "' >/dev/full"), 1,
+               "cannot write to standard output");
+  // A reader that stops early ends the writer quietly, as it ends `yes`.
+  std::string many;
+  for (int i = 0; i < 3000; ++i) many += "the boys are reading .\n";
+  test::write_file(d / "many", many);
+  const auto r = run_bash(d, nmt_command() + " -q translate --threads 1 -m '" + model() + "' <'" + (d / "many") +
+                                 "' | head -n 1 >/dev/null; exit ${PIPESTATUS[0]}");
+  EXPECT_TRUE(r.code == 0 || r.code == 141) << r.code;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(TrainedModel, AFileSizeLimitFailsTheCheckpointAndKeepsThePreviousOne) {
+  test::TempDir d;
+  std::filesystem::copy(model(), d / "m", std::filesystem::copy_options::recursive);
+  const std::string last = d / "m/checkpoints/last.pt";
+  const std::string before = test::slurp(last);
+  // Checkpoints of this model are about 300 KB; the limit lets the logs through.
+  const auto r = run_bash(d, "ulimit -f 200; " + nmt_command() + " -q train --threads 2 --resume -c '" +
+                                 write_config(d, "m") + "' --set training.max_steps=45");
+  expect_error(r, 1, "cannot write '" + (d / "m/checkpoints/step-45.pt") + "': File too large");
+  EXPECT_EQ(test::slurp(last), before);
+  for (const auto& entry : std::filesystem::directory_iterator(d / "m/checkpoints")) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+  }
+}
+
 TEST_F(TrainedModel, EvalTranslatesAndScores) {
   const auto r = run_nmt("eval --threads 2 --model " + model() + " --src " + test::toy("test.en") + " --ref " +
                          test::toy("test.fr") + " --json -m bleu");
@@ -167,6 +212,33 @@ TEST(TrainCli, SigintSavesACheckpointThatResumes) {
   const auto resumed = run_nmt("train --threads 2 --resume -c " + config + " --set training.max_steps=3");
   EXPECT_EQ(resumed.code, 0) << resumed.err;
   EXPECT_NE(resumed.err.find("resumed from"), std::string::npos) << resumed.err;
+}
+
+TEST(TrainCli, OneWriterPerModelDirectoryAndTheLogSurvivesAKill) {
+  test::TempDir d;
+  const std::string config = write_config(d, "model", R"(, "max_steps": 100000)");
+  // A run that holds the directory; a second train or prepare into it fails at once, naming its PID.
+  const auto r = run_bash(d, nmt_command() + " train --threads 1 -c '" + config + "' 2>'" + (d / "first.err") +
+                                 "' & pid=$!; for i in $(seq 600); do grep -q '\"train\"' '" +
+                                 (d / "model/metrics.jsonl") + "' 2>/dev/null && break; sleep 0.1; done; " +
+                                 nmt_command() + " train --resume -c '" + config + "'; a=$?; " + nmt_command() +
+                                 " prepare -c '" + config + "'; b=$?; echo $pid >'" + (d / "pid") +
+                                 "'; kill -KILL $pid; wait $pid; exit $((a * 10 + b))");
+  const std::string pid = test::slurp(d / "pid").substr(0, test::slurp(d / "pid").find('\n'));
+  EXPECT_EQ(r.code, 11) << r.err;
+  std::size_t errors = 0;  // bash adds a line of its own about the killed job
+  for (auto at = r.err.find("nmt: error: "); at != std::string::npos; at = r.err.find("nmt: error: ", at + 1)) ++errors;
+  EXPECT_EQ(errors, 2u) << r.err;
+  EXPECT_NE(r.err.find("model_dir '" + (d / "model") + "' is in use by another nmt (pid " + pid + ")"),
+            std::string::npos)
+      << r.err;
+  // Killed with SIGKILL, it still left every line it had logged in train.log.
+  const std::string log = test::slurp(d / "model/train.log");
+  EXPECT_NE(log.find("[vocab]"), std::string::npos) << log;
+  EXPECT_NE(log.find("[train] epoch 1 step"), std::string::npos) << log;
+  // The lock went with the process.
+  const auto again = run_nmt("prepare -c " + config);
+  EXPECT_EQ(again.code, 0) << again.err;
 }
 
 }  // namespace

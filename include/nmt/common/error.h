@@ -31,9 +31,25 @@ class CheckpointError : public NmtError {
   using NmtError::NmtError;
 };
 
+/// A failure of the system, not of the user's input: a full disk, an I/O
+/// error, a file-size limit, a model directory another run holds. main() turns
+/// it into one line on stderr and exit code 1.
+class SystemError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Standard output was closed by its reader (`nmt translate | head`): main()
+/// ends quietly, as a Unix tool killed by SIGPIPE does.
+class OutputClosed : public std::runtime_error {
+ public:
+  OutputClosed() : std::runtime_error("standard output closed") {}
+};
+
 /// Exit codes of the CLI contract.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitOutputClosed = 141;  ///< 128 + SIGPIPE, what a shell reports for `yes | head`
 
 }  // namespace nmt

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nmt {
@@ -12,8 +13,9 @@ namespace nmt {
 /// DataError "cannot ACTION 'PATH': REASON".
 class PosixFile {
  public:
-  /// open(2) with `flags` (O_CLOEXEC added), mode 0644 when it creates the file.
-  PosixFile(std::string path, int flags);
+  /// open(2) with `flags` (O_CLOEXEC added), mode 0644 when it creates the
+  /// file. Errors name `name` (default: `path`), e.g. the file a temporary one becomes.
+  PosixFile(std::string path, int flags, std::string name = {});
   ~PosixFile();
   PosixFile(const PosixFile&) = delete;
   PosixFile& operator=(const PosixFile&) = delete;
@@ -32,6 +34,7 @@ class PosixFile {
 
  private:
   std::string path_;
+  std::string name_;
   int fd_ = -1;
   uint64_t offset_ = 0;
 };
@@ -51,6 +54,11 @@ class BufferedWriter {
   PosixFile& file_;
   std::vector<char> buf_;
 };
+
+/// Writes all of `text` to standard output, retrying short writes; a failed
+/// write is a SystemError "cannot write to standard output: REASON", and a
+/// reader that went away (EPIPE) is OutputClosed.
+void write_stdout(std::string_view text);
 
 /// Whole file as a string; DataError "cannot read 'PATH': REASON" on failure.
 std::string read_file(const std::string& path);
