@@ -1,5 +1,6 @@
 #include "nmt/train/step.h"
 
+#include <cmath>
 #include <vector>
 
 #include <torch/nn/utils/clip_grad.h>
@@ -37,6 +38,15 @@ torch::Tensor stepwise_logits(model::Seq2Seq& model, const torch::Tensor& src, c
   return torch::stack(logits, 1);
 }
 
+// The 2-norm of all gradients together, as clip_grad_norm_ measures it.
+double gradient_norm(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params) {
+    if (p.grad().defined()) norms.push_back(p.grad().norm());
+  }
+  return norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
+}
+
 }  // namespace
 
 StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
@@ -50,11 +60,13 @@ StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer,
                                       batch.tgt_out.to(device), t.label_smoothing);
   out.loss.backward();
   StepResult r;
-  if (t.clip_norm > 0) r.grad_norm = torch::nn::utils::clip_grad_norm_(model.parameters(), t.clip_norm);
-  optimizer.step();
+  r.grad_norm = t.clip_norm > 0 ? torch::nn::utils::clip_grad_norm_(model.parameters(), t.clip_norm)
+                                 : gradient_norm(model.parameters());
   r.loss = out.loss.item<double>();
   r.nll = out.nll.item<double>();
   r.tokens = out.tokens;
+  r.applied = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
+  if (r.applied) optimizer.step();
   return r;
 }
 

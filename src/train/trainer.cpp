@@ -87,6 +87,7 @@ class Trainer {
 
   int64_t step_ = 0;
   int64_t last_validated_ = -1;
+  int64_t bad_steps_ = 0;        // updates skipped in a row for a non-finite loss or gradient
   data::DataPosition position_;  // data consumed by the updates done so far
   int64_t batches_per_epoch_ = 0;
   double elapsed_before_ = 0;  // training seconds of earlier (resumed) runs
@@ -175,10 +176,24 @@ json Trainer::meta() const {
 double Trainer::train_step(const data::Batch& batch) {
   set_lr(*optimizer_, schedule_.lr(step_));
   const auto r = train::train_step(*model_, *optimizer_, batch, t_, device_);
-  if (!std::isfinite(r.loss)) {
-    throw std::runtime_error(fmt::format("training diverged at step {}: loss is {}; lower training.lr or raise "
-                                         "training.warmup", step_, r.loss));
+  if (!r.applied) {
+    ++bad_steps_;
+    metrics_->write({{"event", "skipped"}, {"step", step_}, {"loss", r.loss}, {"grad_norm", r.grad_norm},
+                     {"in_a_row", bad_steps_}});
+    progress_.clear();
+    NMT_WARN("train", "step {}: loss {} and gradient norm {}: update skipped ({} in a row; at most "
+             "training.max_bad_steps = {})", step_, r.loss, r.grad_norm, bad_steps_, t_.max_bad_steps);
+    if (bad_steps_ >= t_.max_bad_steps) {
+      // The skipped updates left the weights and the optimizer as they were: save that state.
+      saver_.save(step_, *model_, *optimizer_, meta().dump(), /*numbered=*/false, /*best=*/!validator_);
+      throw std::runtime_error(fmt::format(
+          "training diverged: {} updates in a row up to step {} had a NaN or infinite loss or gradient; "
+          "{} holds the weights from before them; lower training.lr or raise training.warmup",
+          bad_steps_, step_, saver_.last()));
+    }
+    return r.loss;
   }
+  bad_steps_ = 0;
   win_loss_ += r.loss * static_cast<double>(r.tokens);
   win_nll_ += r.nll;
   win_norm_ += r.grad_norm;

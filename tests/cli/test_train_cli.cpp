@@ -214,6 +214,23 @@ TEST(TrainCli, SigintSavesACheckpointThatResumes) {
   EXPECT_NE(resumed.err.find("resumed from"), std::string::npos) << resumed.err;
 }
 
+TEST(TrainCli, NonFiniteUpdatesAreSkippedThenTrainingStopsWithTheLastGoodState) {
+  test::TempDir d;
+  // An absurd learning rate: the first update blows the weights up, every later loss is NaN.
+  const auto r = run_nmt("train --threads 2 -c " + write_config(d, "model") +
+                         " --set training.lr=1e30 --set training.max_bad_steps=3");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("nmt: error: training diverged: 3 updates in a row up to step 4"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("update skipped (1 in a row"), std::string::npos) << r.err;
+  int skipped = 0;
+  std::istringstream events(test::slurp(d / "model/metrics.jsonl"));
+  for (std::string line; std::getline(events, line);) skipped += nlohmann::json::parse(line).at("event") == "skipped";
+  EXPECT_EQ(skipped, 3);
+  // The weights of step 1, the last update applied, are in last.pt and load.
+  const auto t = run_nmt("-q translate --threads 1 --checkpoint last -m " + (d / "model"), "the boys are reading .\n");
+  EXPECT_EQ(t.code, 0) << t.err;
+}
+
 TEST(TrainCli, OneWriterPerModelDirectoryAndTheLogSurvivesAKill) {
   test::TempDir d;
   const std::string config = write_config(d, "model", R"(, "max_steps": 100000)");

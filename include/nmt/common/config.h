@@ -240,6 +240,7 @@ struct TrainingConfig {
   int64_t seed = 1;
   int64_t keep_checkpoints = 5;
   int64_t threads = 0;
+  int64_t max_bad_steps = 10;
 
   template <class V>
   void visit(V& v) {
@@ -274,6 +275,10 @@ struct TrainingConfig {
             Range::at_least(0));
     v.field("threads", threads, "Intra-op CPU threads; 0 uses every core. `--threads` overrides.",
             Range::at_least(0));
+    v.field("max_bad_steps", max_bad_steps,
+            "Updates in a row whose loss or gradient is NaN or infinite (each one skipped) before training "
+            "stops with an error; last.pt then holds the weights from before them.",
+            Range::at_least(1));
   }
 };
 

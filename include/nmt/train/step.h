@@ -23,7 +23,10 @@ struct StepResult {
   double loss = 0;       ///< mean label-smoothed loss per real target token
   double nll = 0;        ///< summed plain negative log-likelihood
   int64_t tokens = 0;    ///< real target tokens
-  double grad_norm = 0;  ///< before clipping; 0 when training.clip_norm is 0
+  double grad_norm = 0;  ///< of all gradients, before clipping
+  /// False when the loss or the gradient norm was NaN or infinite: then the
+  /// optimizer did not step, and the weights and its state are as they were.
+  bool applied = true;
 };
 
 /// How the teacher-forced forward pass runs the decoder.
@@ -33,7 +36,8 @@ enum class Forward {
 };
 
 /// zero_grad, forward in train mode, label-smoothed loss, backward, clipping and
-/// the optimizer step, with the batch moved to `device`.
+/// the optimizer step, with the batch moved to `device`. A non-finite loss or
+/// gradient skips the optimizer step (StepResult::applied).
 StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
                       const TrainingConfig& t, torch::Device device, Forward forward = Forward::whole_sequence);
 
