@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/checks.h"
 #include "cli/verbs.h"
 #include "nmt/common/config.h"
 #include "nmt/common/device.h"
@@ -130,7 +131,7 @@ Verb setup_bench(CLI::App& app) {
   auto common = [&](CLI::App* c) {
     c->add_option("--set", opt->overrides, "Override a config key: --set training.batch_tokens=4096");
     c->add_option("--threads", opt->threads, "CPU threads (0 = all cores)")->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(within(Range::at_least(0)));
     c->add_option("--device", opt->device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   };
 
@@ -138,11 +139,11 @@ Verb setup_bench(CLI::App& app) {
       "train", "Training: target tokens/s, median step, FLOPs per token, MFU against a 2048^2 GEMM, peak RSS");
   train->add_option("-c,--config", opt->config, "JSON config file (its model_dir holds the vocabulary and cache)")
       ->required();
-  train->add_option("--steps", opt->train.steps, "Timed updates")->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--steps", opt->train.steps, "Timed updates")->capture_default_str()->check(within(Range::at_least(1)));
   train->add_option("--warmup", opt->train.warmup, "Untimed updates first")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(within(Range::at_least(0)));
   train->add_option("--synthetic-len", opt->train.synthetic_len,
-                    "Random sentences of this many pieces a side instead of the corpus")->check(CLI::PositiveNumber);
+                    "Random sentences of this many pieces a side instead of the corpus")->check(within(Range::at_least(1)));
   train->add_flag("--no-bucketing", opt->no_bucketing, "Batches without length bucketing (what bucketing buys)");
   train->add_flag("--stepwise", opt->stepwise,
                   "Run the decoder one step at a time, as search does (what whole-sequence products buy)");
@@ -155,15 +156,15 @@ Verb setup_bench(CLI::App& app) {
   translate->add_option("--checkpoint", opt->checkpoint, "With --model: best, last, or a file")->capture_default_str();
   translate->add_option("--src", opt->src, "Source sentences (default: the config's data.test.src)");
   translate->add_option("--ref", opt->ref, "References, for forced lengths (default: data.test.tgt)");
-  translate->add_option("-b,--beam", opt->decode.beam, "Beam size; 1 is greedy")->capture_default_str()->check(CLI::Range(1, 1000));
-  translate->add_option("--alpha", opt->decode.alpha, "GNMT length penalty")->capture_default_str()->check(CLI::NonNegativeNumber);
+  translate->add_option("-b,--beam", opt->decode.beam, "Beam size; 1 is greedy")->capture_default_str()->check(within(Range::closed(1, 1000)));
+  translate->add_option("--alpha", opt->decode.alpha, "GNMT length penalty")->capture_default_str()->check(within(Range::at_least(0)));
   translate->add_option("--mode", opt->mode, "forced: stop at the reference length + 1; cap: at eos or --max-len")
       ->capture_default_str()->check(CLI::IsMember({"forced", "cap"}));
-  translate->add_option("--limit", opt->limit, "Sentences")->capture_default_str()->check(CLI::PositiveNumber);
+  translate->add_option("--limit", opt->limit, "Sentences")->capture_default_str()->check(within(Range::at_least(1)));
   translate->add_option("--batch-sents", opt->decode.batch_sents, "Sentences per batch")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(within(Range::at_least(1)));
   translate->add_option("--max-len", opt->max_len, "Token limit in cap mode")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(within(Range::at_least(1)));
   translate->add_flag("--unsorted", opt->unsorted, "Batches in input order, not sorted by length");
   translate->add_flag("--keep-finished", opt->decode.keep_finished,
                       "Decode every sentence of a batch to the batch's largest limit, as a search that kept "

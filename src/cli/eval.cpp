@@ -1,6 +1,7 @@
 // nmt eval: corpus BLEU and chrF of hypotheses against references, as sacreBLEU.
 #include <memory>
 
+#include "cli/checks.h"
 #include "cli/model_options.h"
 #include "cli/verbs.h"
 #include "nmt/common/error.h"
@@ -77,7 +78,7 @@ Verb setup_eval(CLI::App& app) {
   sub->add_flag("-l,--lowercase", opt->report.lowercase, "Case-insensitive scores");
   sub->add_flag("--json", opt->report.json, "JSON as sacreBLEU writes it: one object, or an array of them");
   sub->add_option("-w,--width", opt->report.width, "Decimals of the printed scores")->capture_default_str()->check(
-      CLI::Range(0, 10));
+      within(Range::closed(0, 10)));
   return {sub, [opt] { run_eval(*opt); }};
 }
 

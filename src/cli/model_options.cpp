@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "cli/checks.h"
 #include "nmt/common/device.h"
 #include "nmt/common/logging.h"
 #include "nmt/common/threads.h"
@@ -26,7 +27,7 @@ void add_model_options(CLI::App* sub, ModelOptions& opt) {
   sub->add_option("--device", opt.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   sub->add_option("--threads", opt.threads, "CPU threads (0 = all cores)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(within(Range::at_least(0)));
   // One flag per decoding key: its type, range and default are the config's.
   for (const KeyInfo& key : config_keys()) {
     if (key.path.rfind(kDecodingSection, 0) != 0) continue;

@@ -116,7 +116,8 @@ std::string read_file(const std::string& path) {
 void require_readable_file(const std::string& path, const std::string& what) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) throw DataError(what + " '" + path + "' does not exist");
+  if (ec && ec != std::errc::no_such_file_or_directory) fail("read", path, ec.value());  // e.g. a directory without access
+  if (!std::filesystem::exists(status)) throw DataError(what + " '" + path + "' does not exist");
   if (std::filesystem::is_directory(status)) throw DataError(what + " '" + path + "' is a directory, not a file");
   if (::access(path.c_str(), R_OK) != 0) fail("read", path, errno);
 }

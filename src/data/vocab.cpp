@@ -189,6 +189,7 @@ void train_vocab(const std::vector<std::string>& inputs, const VocabConfig& conf
       throw ConfigError("config key vocab.size (" + std::to_string(config.size) + ") does not fit this corpus: " +
                         error);
     }
+    if (error.empty()) error = "SentencePiece gave no reason";
     throw DataError("training the vocabulary on '" + inputs.front() + "' failed: " + error);
   }
   write_file_atomic(model_path, model);

@@ -36,7 +36,11 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
 }
 
 std::string load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
-  if (!std::filesystem::is_regular_file(path)) throw CheckpointError("checkpoint '" + path + "' does not exist");
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw CheckpointError("checkpoint '" + path + "' does not exist");
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw CheckpointError("checkpoint '" + path + "' is not a file (a directory or a device)");
+  }
   try {
     torch::serialize::InputArchive archive;
     std::istringstream in(read_file(path));

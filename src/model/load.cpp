@@ -12,9 +12,13 @@ namespace nmt::model {
 LoadedModel load_model(const std::string& model_dir, const std::string& which, torch::Device device,
                        const std::vector<Override>& overrides) {
   namespace fs = std::filesystem;
-  if (!fs::is_directory(model_dir)) throw CheckpointError("model directory '" + model_dir + "' does not exist");
+  std::error_code ec;
+  if (!fs::exists(model_dir, ec)) throw CheckpointError("model directory '" + model_dir + "' does not exist");
+  if (!fs::is_directory(model_dir, ec)) {
+    throw CheckpointError("model directory '" + model_dir + "' is a file, not a directory (nmt train writes one)");
+  }
   const std::string config_path = (fs::path(model_dir) / "config.json").string();
-  if (!fs::is_regular_file(config_path)) {
+  if (!fs::exists(config_path, ec)) {
     throw CheckpointError("'" + model_dir + "' is not a model directory: '" + config_path +
                           "' does not exist (nmt train writes it)");
   }

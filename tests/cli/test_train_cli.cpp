@@ -177,6 +177,10 @@ TEST_F(TrainedModel, BadModelsAndInputGiveOneLineNamingTheFile) {
   expect_error(run_nmt("translate -m " + (d / "m"), "a\n"), 2, best);
   expect_error(run_nmt("-q translate -m " + model(), "ok\n\xC3\x28\n"), 2, "<stdin>: line 2: invalid UTF-8");
   expect_error(run_nmt("translate --device tpu -m " + model(), "a\n"), 2, "--device");
+  // Paths of the wrong kind say so, rather than "does not exist".
+  expect_error(run_nmt("translate -m " + (d / "m/config.json"), "a\n"), 2, "is a file, not a directory");
+  expect_error(run_nmt("translate --checkpoint " + (d / "m") + " -m " + model(), "a\n"), 2,
+               "checkpoint '" + (d / "m") + "' is not a file");
 }
 
 TEST(TrainCli, ResumedRunGivesTheSameLossesAsAnUninterruptedOne) {
