@@ -62,6 +62,20 @@ TEST_F(VocabTest, PerLanguageAndBpeModels) {
   EXPECT_EQ(v.decode(v.encode("les chevaux")), "les chevaux");
 }
 
+TEST(Vocab, LinesOverSentencePiecesLimitAreLeftOutNotACrash) {
+  // SentencePiece's trainer crashed on a line of a few kilobytes; such lines never reach it.
+  test::TempDir d;
+  std::string huge;
+  for (int i = 0; i < 4000; ++i) huge += "word" + std::to_string(i) + " ";
+  test::write_file(d / "corpus.txt", test::slurp(test::toy("train.en")) + huge + "\n" + std::string(100000, 'x') + "\n");
+  VocabConfig vc;
+  vc.size = 300;
+  train_vocab({d / "corpus.txt"}, vc, d / "spm.model", 1);
+  const Vocab v = Vocab::load(d / "spm.model");
+  EXPECT_EQ(v.size(), 300);
+  EXPECT_EQ(v.decode(v.encode("the small dog")), "the small dog");
+}
+
 TEST(Vocab, TooLargeSizeIsAConfigError) {
   test::TempDir d;
   test::write_file(d / "tiny.txt", "a b\nb c\n");

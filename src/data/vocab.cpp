@@ -80,14 +80,21 @@ void assign_ids(void* ctx, const int* ids, std::size_t n) {
   static_cast<std::vector<int32_t>*>(ctx)->assign(ids, ids + n);
 }
 
-// Training sentences: the non-empty lines of several files, validated as they are read.
-// An exception cannot cross the C boundary, so it is parked and rethrown afterwards.
+// SentencePiece's own limit on a training sentence (its max_sentence_length,
+// in bytes), passed to it explicitly. Longer lines are skipped before they
+// reach it: a line over the limit crashed its trainer.
+constexpr std::size_t kMaxSentenceBytes = 4192;
+
+// Training sentences: the non-empty lines of several files, validated as they
+// are read, without those over kMaxSentenceBytes. An exception cannot cross
+// the C boundary, so it is parked and rethrown afterwards.
 struct LineSource {
   std::vector<std::string> paths;
   std::size_t next_file = 0;
   std::unique_ptr<LineReader> reader;
   std::string line;
   std::exception_ptr error;
+  int64_t too_long = 0;
 
   static int next(void* ctx, const char** data, std::size_t* len) {
     auto* self = static_cast<LineSource*>(ctx);
@@ -95,6 +102,10 @@ struct LineSource {
       while (true) {
         if (self->reader && self->reader->next(self->line)) {
           if (self->line.empty()) continue;
+          if (self->line.size() > kMaxSentenceBytes) {
+            ++self->too_long;
+            continue;
+          }
           *data = self->line.data();
           *len = self->line.size();
           return 1;
@@ -163,6 +174,7 @@ void train_vocab(const std::vector<std::string>& inputs, const VocabConfig& conf
       {"vocab_size", std::to_string(config.size)},
       {"character_coverage", std::to_string(config.character_coverage)},
       {"input_sentence_size", std::to_string(config.max_sentences)},
+      {"max_sentence_length", std::to_string(kMaxSentenceBytes)},
       {"shuffle_input_sentence", "true"},
       {"pad_id", std::to_string(kPad)},
       {"unk_id", std::to_string(kUnk)},
@@ -176,11 +188,15 @@ void train_vocab(const std::vector<std::string>& inputs, const VocabConfig& conf
     keys.push_back(k.c_str());
     values.push_back(v.c_str());
   }
-  LineSource source{inputs, 0, nullptr, {}, nullptr};
+  LineSource source{inputs, 0, nullptr, {}, nullptr, 0};
   std::string model, error;
   const int ok = spm().train(keys.data(), values.data(), keys.size(), LineSource::next, &source, /*seed=*/1,
                              append_to_string, &model, append_to_string, &error);
   if (source.error) std::rethrow_exception(source.error);
+  if (source.too_long > 0) {
+    NMT_INFO("vocab", "{} lines longer than {} bytes were left out of the vocabulary's training", source.too_long,
+             kMaxSentenceBytes);
+  }
   if (!ok) {
     // "Internal: ./src/trainer_interface.cc(580) [(condition)] message": keep the message.
     const auto bracket = error.find(")] ");
