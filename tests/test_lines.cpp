@@ -26,6 +26,27 @@ TEST(Lines, ALongLineIsReadWhole) {
   EXPECT_EQ(read_lines(d / "a"), (std::vector<std::string>{"a", long_line, "b"}));
 }
 
+TEST(Lines, ALineOverTheLimitIsCutAtACharacterAndTheRestSkipped) {
+  test::TempDir d;
+  const std::string long_line = "ab" + std::string(200000, 'x');
+  test::write_file(d / "a", "short\n" + long_line + "\n\xC3\xA9\xC3\xA9\xC3\xA9\nend");
+  LineReader r(d / "a", 5);
+  std::string line;
+  ASSERT_TRUE(r.next(line));
+  EXPECT_EQ(line, "short");
+  EXPECT_FALSE(r.cut());
+  ASSERT_TRUE(r.next(line));
+  EXPECT_EQ(line, "abxxx");
+  EXPECT_TRUE(r.cut());
+  ASSERT_TRUE(r.next(line));
+  EXPECT_EQ(line, "\xC3\xA9\xC3\xA9");  // 5 bytes would split the third character
+  EXPECT_TRUE(r.cut());
+  ASSERT_TRUE(r.next(line));
+  EXPECT_EQ(line, "end");
+  EXPECT_EQ(r.line_number(), 4);
+  EXPECT_FALSE(r.next(line));
+}
+
 // Runs `body` with standard input redirected from a pipe whose write end it gets.
 template <class F>
 void with_stdin_pipe(F body) {

@@ -93,6 +93,28 @@ TEST_F(TranslatorTest, NBestListsAreBestFirstAndStartWithTheOneBest) {
   }
 }
 
+TEST_F(TranslatorTest, ALineOverTheInputLimitIsCroppedOrRefused) {
+  const data::Vocab& v = vocabs_->src;
+  const std::string line = kLines[3];
+  const auto pieces = v.encode(line);
+  ASSERT_GT(pieces.size(), 4u);
+  auto o = options(2, 4096);
+  o.max_input_length = 4;
+  // Cropped: the translation of its first 4 pieces, as if they had been the line.
+  const std::string first4 = v.decode(std::vector<int32_t>(pieces.begin(), pieces.begin() + 4));
+  ASSERT_EQ(v.encode(first4), std::vector<int32_t>(pieces.begin(), pieces.begin() + 4));
+  EXPECT_EQ(translate({"", line}, o)[1][0].text, translate({first4}, options(2, 4096))[0][0].text);
+  o.crop = false;
+  Translator t(**model_, *vocabs_, o, torch::kCPU);
+  try {
+    t.translate({"", line}, 41, [](int64_t n) { return "in.txt:" + std::to_string(n); });
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "in.txt:42: more than --max-input-length 4 pieces (--max-input-length-policy error)");
+  }
+}
+
 TEST_F(TranslatorTest, NBestOutsideOneToTheBeamIsAnErrorNamingTheFlag) {
   for (const int64_t n : {0, 4}) {
     try {

@@ -43,6 +43,13 @@ void add_model_options(CLI::App* sub, ModelOptions& opt) {
         ->type_name(space == std::string::npos ? kind : kind + key.type.substr(space));
   }
   sub->add_option("--n-best", opt.n_best, "Print the N best: 'line ||| text ||| score' (N <= beam)");
+  sub->add_option("--max-input-length", opt.max_input_length,
+                  "Source pieces a line may have (default: the model's data.max_len)")
+      ->check(within(Range::at_least(1)));
+  sub->add_option("--max-input-length-policy", opt.max_input_length_policy,
+                  "A longer line: crop it (with a warning naming it) or stop with an error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"crop", "error"}));
 }
 
 ModelSession open_model(const ModelOptions& opt) {
@@ -53,6 +60,8 @@ ModelSession open_model(const ModelOptions& opt) {
   ModelSession s{model::load_model(opt.model_dir, opt.checkpoint, device, overrides), {}, device};
   s.search.decoding = s.loaded.config.decoding;
   if (opt.n_best) s.search.n_best = *opt.n_best;
+  s.search.max_input_length = opt.max_input_length.value_or(s.loaded.config.data.max_len);
+  s.search.crop = opt.max_input_length_policy == "crop";
   s.search.validate();
   NMT_INFO("translate", "{} with beam {}, alpha {}, on {} ({} threads)", s.loaded.checkpoint,
            s.search.decoding.beam, s.search.decoding.alpha, device.str(), threads);

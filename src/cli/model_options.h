@@ -18,6 +18,8 @@ struct ModelOptions {
   std::string device = "auto";
   int threads = 0;
   std::optional<int64_t> n_best;  ///< given: print the n-best list (unset: search::SearchOptions' default)
+  std::optional<int64_t> max_input_length;  ///< source pieces; unset: the model's data.max_len
+  std::string max_input_length_policy = "crop";
   /// The decoding flags given (--beam, --alpha, ...), by config key: they
   /// override the model's `decoding` section and are checked as its values are.
   std::map<std::string, std::string> decoding;
@@ -33,6 +35,13 @@ struct ModelSession {
   model::LoadedModel loaded;
   search::SearchOptions search;
   torch::Device device = torch::kCPU;
+
+  /// The most bytes of an input line worth reading: past them it has more than
+  /// search.max_input_length pieces (0: no limit).
+  std::size_t max_line_bytes() const {
+    return search.max_input_length > 0 ? static_cast<std::size_t>(search.max_input_length) * data::kMaxPieceBytes + 1
+                                       : 0;
+  }
 };
 
 /// Sets the threads, loads the model with the decoding flags applied to its

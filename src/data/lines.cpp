@@ -13,7 +13,7 @@
 
 namespace nmt::data {
 
-LineReader::LineReader(const std::string& path) {
+LineReader::LineReader(const std::string& path, std::size_t max_line_bytes) : max_bytes_(max_line_bytes) {
   if (path == "-") {
     path_ = "<stdin>";
     fd_ = STDIN_FILENO;
@@ -66,21 +66,58 @@ bool LineReader::ready() {
   return true;
 }
 
+void LineReader::skip_rest_of_line() {
+  while (true) {
+    const std::size_t nl = buf_.find('\n', pos_);
+    if (nl != std::string::npos) {
+      pos_ = nl + 1;
+      return;
+    }
+    pos_ = buf_.size();  // all of it belongs to the line being skipped
+    if (eof_) return;
+    read_more();
+  }
+}
+
+namespace {
+
+// Drops a character that a cut at line.size() split.
+void cut_at_character(std::string& line) {
+  std::size_t start = line.size();
+  while (start > 0 && (static_cast<unsigned char>(line[start - 1]) & 0xC0) == 0x80) --start;
+  if (start == 0) return;
+  const auto lead = static_cast<unsigned char>(line[start - 1]);
+  const std::size_t len = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (start - 1 + len > line.size()) line.resize(start - 1);
+}
+
+}  // namespace
+
 bool LineReader::next(std::string& line) {
   std::size_t nl;
   std::size_t scanned = 0;  // of the unread part, already searched for '\n'
+  cut_ = false;
   while ((nl = buf_.find('\n', pos_ + scanned)) == std::string::npos && !eof_) {
+    if (max_bytes_ > 0 && buf_.size() - pos_ > max_bytes_) break;  // cut below, whatever follows
     scanned = buf_.size() - pos_;
     read_more();
   }
   if (nl == std::string::npos) {
     if (pos_ == buf_.size()) return false;
-    nl = buf_.size();  // a last line without a newline
+    nl = buf_.size();  // a last line without a newline, or one being cut
   }
-  line.assign(buf_, pos_, nl - pos_);
-  pos_ = std::min(nl + 1, buf_.size());
+  if (max_bytes_ > 0 && nl - pos_ > max_bytes_) {
+    line.assign(buf_, pos_, max_bytes_);
+    cut_at_character(line);
+    cut_ = true;
+    pos_ += max_bytes_;
+    skip_rest_of_line();
+  } else {
+    line.assign(buf_, pos_, nl - pos_);
+    pos_ = std::min(nl + 1, buf_.size());
+  }
   ++line_no_;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (!cut_ && !line.empty() && line.back() == '\r') line.pop_back();
   if (const std::size_t bad = utf8::find_invalid(line); bad != utf8::kValid) {
     throw DataError(location(line_no_) + ": invalid UTF-8 at byte " + std::to_string(bad + 1));
   }

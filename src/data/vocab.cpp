@@ -175,6 +175,7 @@ void train_vocab(const std::vector<std::string>& inputs, const VocabConfig& conf
       {"character_coverage", std::to_string(config.character_coverage)},
       {"input_sentence_size", std::to_string(config.max_sentences)},
       {"max_sentence_length", std::to_string(kMaxSentenceBytes)},
+      {"max_sentencepiece_length", std::to_string(kMaxPieceChars)},
       {"shuffle_input_sentence", "true"},
       {"pad_id", std::to_string(kPad)},
       {"unk_id", std::to_string(kUnk)},

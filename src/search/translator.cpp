@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "nmt/common/error.h"
+#include "nmt/common/logging.h"
 #include "nmt/search/search.h"
 
 namespace nmt::search {
@@ -23,12 +24,24 @@ Translator::Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, Search
   options_.validate();
 }
 
-std::vector<std::vector<Translation>> Translator::translate(const std::vector<std::string>& lines) {
+std::vector<std::vector<Translation>> Translator::translate(const std::vector<std::string>& lines, int64_t first_line,
+                                                            const std::function<std::string(int64_t)>& where) {
   std::vector<std::vector<Translation>> out(lines.size());
   std::vector<std::vector<int32_t>> pieces(lines.size());
   std::vector<std::size_t> order;
+  const auto limit = static_cast<std::size_t>(options_.max_input_length);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     pieces[i] = vocabs_.src.encode(lines[i]);
+    if (limit > 0 && pieces[i].size() > limit) {
+      const int64_t line = first_line + static_cast<int64_t>(i);
+      const std::string name = where ? where(line) : "line " + std::to_string(line);
+      if (!options_.crop) {
+        throw DataError(name + ": more than --max-input-length " + std::to_string(limit) +
+                        " pieces (--max-input-length-policy error)");
+      }
+      NMT_WARN("translate", "{}: more than --max-input-length {} pieces, cropped to them", name, limit);
+      pieces[i].resize(limit);
+    }
     if (pieces[i].empty()) {
       out[i].push_back({"", 0.0});
     } else {

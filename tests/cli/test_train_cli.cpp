@@ -154,6 +154,23 @@ TEST_F(TrainedModel, AFileSizeLimitFailsTheCheckpointAndKeepsThePreviousOne) {
   }
 }
 
+TEST_F(TrainedModel, ALongInputLineIsCroppedWithAWarningOrRefused) {
+  std::string longest;
+  for (int i = 0; i < 20000; ++i) longest += "the small dog sees the cats . ";  // 600 KB, far over data.max_len
+  const std::string input = "the boys are reading .\n" + longest + "\na woman eats an apple .\n";
+  const auto r = run_nmt("translate --threads 1 -m " + model(), input);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(test::count_lines(r.out), 3);
+  EXPECT_NE(r.err.find("<stdin>: line 2: more than --max-input-length 40 pieces, cropped to them"), std::string::npos)
+      << r.err;
+  expect_error(run_nmt("-q translate --threads 1 --max-input-length-policy error -m " + model(), input), 2,
+               "<stdin>: line 2: more than --max-input-length 40 pieces (--max-input-length-policy error)");
+  // A limit of the user's: a line of 5 pieces is now too long.
+  expect_error(run_nmt("-q translate --max-input-length 3 --max-input-length-policy error -m " + model(),
+                       "the boys are reading .\n"),
+               2, "<stdin>: line 1: more than --max-input-length 3 pieces");
+}
+
 TEST_F(TrainedModel, EvalTranslatesAndScores) {
   const auto r = run_nmt("eval --threads 2 --model " + model() + " --src " + test::toy("test.en") + " --ref " +
                          test::toy("test.fr") + " --json -m bleu");

@@ -16,7 +16,10 @@ class LineReader {
  public:
   /// Opens `path`, or reads standard input when it is "-" (named "<stdin>" in
   /// errors). A missing file, a directory or an unreadable one is a DataError.
-  explicit LineReader(const std::string& path);
+  /// With `max_line_bytes` > 0, a longer line is returned cut to that many
+  /// bytes (at a character boundary) and the rest of it is read past without
+  /// being kept: memory stays bounded whatever the input.
+  explicit LineReader(const std::string& path, std::size_t max_line_bytes = 0);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
@@ -29,6 +32,8 @@ class LineReader {
 
   /// 1-based number of the line last returned.
   int64_t line_number() const { return line_no_; }
+  /// True when the line last returned was cut to max_line_bytes.
+  bool cut() const { return cut_; }
   /// The path, or "<stdin>".
   const std::string& path() const { return path_; }
   /// Where line `line` is, for messages: "PATH:N", or "<stdin>: line N".
@@ -38,6 +43,7 @@ class LineReader {
   bool buffered_line() const;
   void read_more();
   bool waiting() const;
+  void skip_rest_of_line();
 
   std::string path_;
   int fd_ = -1;
@@ -46,6 +52,8 @@ class LineReader {
   std::size_t pos_ = 0;  // start of the unread part of buf_
   bool eof_ = false;
   int64_t line_no_ = 0;
+  std::size_t max_bytes_ = 0;
+  bool cut_ = false;
 };
 
 /// Reads two line-aligned files in lockstep; different line counts are a

@@ -18,6 +18,12 @@ inline constexpr int32_t kUnk = 1;
 inline constexpr int32_t kBos = 2;
 inline constexpr int32_t kEos = 3;
 
+/// The longest piece a vocabulary trained here has, in characters (SentencePiece's
+/// max_sentencepiece_length, passed to it), and so in bytes: a text of more
+/// than n * kMaxPieceBytes bytes has more than n pieces.
+inline constexpr int kMaxPieceChars = 16;
+inline constexpr std::size_t kMaxPieceBytes = 4 * kMaxPieceChars;
+
 class Vocab {
  public:
   /// Loads a SentencePiece model; DataError naming the file when it is missing,

@@ -2,6 +2,7 @@
 // `nmt translate`, `nmt eval --model` and dev BLEU during training alike.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,11 @@ namespace nmt::search {
 struct SearchOptions {
   DecodingConfig decoding;
   int64_t n_best = 1;  ///< hypotheses returned per sentence, in [1, decoding.beam]
+  /// Source pieces a sentence may have (0: no limit); a longer one is cropped
+  /// to it with a warning naming the line (Marian's --max-length-crop), or is
+  /// a DataError when `crop` is false. Bounds the time and memory of a line.
+  int64_t max_input_length = 0;
+  bool crop = true;
 
   /// ConfigError naming --n-best when it is out of range.
   void validate() const;
@@ -38,7 +44,9 @@ class Translator {
 
   /// Translates `lines` in batches of similar length and returns, in input
   /// order, each line's n-best list. An empty line gives one empty translation.
-  std::vector<std::vector<Translation>> translate(const std::vector<std::string>& lines);
+  /// Messages name line i as `where(first_line + i)`: "<stdin>: line 7".
+  std::vector<std::vector<Translation>> translate(const std::vector<std::string>& lines, int64_t first_line = 1,
+                                                  const std::function<std::string(int64_t)>& where = {});
 
   const SearchOptions& options() const { return options_; }
 
