@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "../test_util.h"
+#include "nmt/model/load.h"
 
 namespace nmt {
 namespace {
@@ -214,6 +216,30 @@ TEST(TrainCli, ResumedRunGivesTheSameLossesAsAnUninterruptedOne) {
   ASSERT_EQ(a.size(), 8u);
   ASSERT_EQ(b.size(), 8u);
   for (int64_t step = 1; step <= 8; ++step) EXPECT_EQ(a.at(step), b.at(step)) << "step " << step;
+}
+
+// Every parameter of two checkpoints, bit for bit.
+void expect_same_weights(const std::string& a, const std::string& b) {
+  const auto ma = model::load_model(a, "last", torch::kCPU), mb = model::load_model(b, "last", torch::kCPU);
+  const auto pa = ma.model->named_parameters(), pb = mb.model->named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+}
+
+TEST(TrainCli, SameSeedThreadsAndDataGiveBitIdenticalWeightsResumedOrNot) {
+  // The conditions (README, Training): same seed, same --threads, same data and
+  // build, on the CPU. Dropout is on, so the RNG state is part of what must match.
+  test::TempDir d;
+  for (const char* dir : {"one", "two"}) {
+    const auto r = run_nmt("-q train --threads 2 -c " + write_config(d, dir, R"(, "max_steps": 6)"));
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  expect_same_weights(d / "one", d / "two");
+  const auto first = run_nmt("-q train --threads 2 -c " + write_config(d, "parts", R"(, "max_steps": 3)"));
+  ASSERT_EQ(first.code, 0) << first.err;
+  const auto second = run_nmt("-q train --threads 2 --resume -c " + write_config(d, "parts", R"(, "max_steps": 6)"));
+  ASSERT_EQ(second.code, 0) << second.err;
+  expect_same_weights(d / "one", d / "parts");
 }
 
 TEST(TrainCli, SigintSavesACheckpointThatResumes) {
