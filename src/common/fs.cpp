@@ -129,8 +129,36 @@ void ensure_dir(const std::string& dir) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0) fail("write to directory", dir, errno);
 }
 
+std::string temporary_path(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
+
+namespace {
+
+// "NAME.tmp.PID", or "NAME.tmp.PID.index" (the corpus cache's second file).
+bool is_temporary_name(const std::string& name) {
+  const auto at = name.rfind(".tmp.");
+  if (at == std::string::npos || at == 0) return false;
+  std::string rest = name.substr(at + 5);
+  if (rest.size() > 6 && rest.compare(rest.size() - 6, 6, ".index") == 0) rest.resize(rest.size() - 6);
+  return !rest.empty() && rest.find_first_not_of("0123456789") == std::string::npos;
+}
+
+}  // namespace
+
+int64_t remove_stale_temporaries(const std::string& dir) {
+  int64_t removed = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec) && is_temporary_name(it->path().filename().string()) &&
+        std::filesystem::remove(it->path(), ec)) {
+      ++removed;
+    }
+  }
+  return removed;
+}
+
 void write_file_atomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = temporary_path(path);
   try {
     PosixFile file(tmp, O_WRONLY | O_CREAT | O_TRUNC, path);
     file.write(content.data(), content.size());
@@ -144,7 +172,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
 }
 
 void link_atomic(const std::string& from, const std::string& to) {
-  const std::string tmp = to + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = temporary_path(to);
   ::unlink(tmp.c_str());
   if (::link(from.c_str(), tmp.c_str()) != 0) {
     write_file_atomic(to, read_file(from));  // a file system without hard links

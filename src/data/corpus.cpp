@@ -76,7 +76,7 @@ void write_ids(BufferedWriter& out, const std::vector<int32_t>& ids, int width) 
 CorpusStats build_cache(const FilePair& files, const Vocabs& vocabs, int64_t max_len, const std::string& path,
                         uint64_t print) {
   const int width = std::max(vocabs.src.size(), vocabs.tgt.size()) <= 65536 ? 2 : 4;
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = temporary_path(path);
   const std::string tmp_index = tmp + ".index";
   CorpusStats stats;
   uint64_t num_pairs = 0;

@@ -269,6 +269,9 @@ TrainSummary Trainer::run() {
   if (config_.model_dir.empty()) throw ConfigError("config key model_dir is required");
   ensure_dir(config_.model_dir);
   const DirLock lock(config_.model_dir);
+  if (const int64_t stale = remove_stale_temporaries(config_.model_dir); stale > 0) {
+    NMT_INFO("train", "removed {} temporary files left by a run that was killed", stale);
+  }
   const log::FileLog file_log(config_.model_dir + "/train.log");
   const StopSignals signals;
   setup();

@@ -2,6 +2,8 @@
 // resume equivalence, interruption, line order, and errors naming the file.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -240,6 +242,32 @@ TEST(TrainCli, SameSeedThreadsAndDataGiveBitIdenticalWeightsResumedOrNot) {
   const auto second = run_nmt("-q train --threads 2 --resume -c " + write_config(d, "parts", R"(, "max_steps": 6)"));
   ASSERT_EQ(second.code, 0) << second.err;
   expect_same_weights(d / "one", d / "parts");
+}
+
+TEST(TrainCli, KilledAtRandomMomentsItResumesFromAnIntactCheckpoint) {
+  test::TempDir d;
+  // A checkpoint every 2 updates, so that kills land in checkpoint writes too.
+  const std::string config = write_config(d, "model", R"(, "max_steps": 60, "valid_every": 2, "early_stopping": {"patience": 0})");
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> delay_ms(300, 1500);
+  for (int kill = 0; kill < 5; ++kill) {
+    const bool resume = std::filesystem::exists(d / "model/checkpoints/last.pt");
+    const auto r = run_bash(d, nmt_command() + " -q train --threads 1 " + (resume ? "--resume " : "") + "-c '" +
+                                   config + "' & pid=$!; sleep " + std::to_string(delay_ms(rng) / 1000.0) +
+                                   "; kill -KILL $pid; wait $pid; exit 0");
+    ASSERT_EQ(r.code, 0) << r.err;
+    if (std::filesystem::exists(d / "model/checkpoints/last.pt")) {
+      EXPECT_NO_THROW(model::load_model(d / "model", "last", torch::kCPU)) << "after kill " << kill;
+    }
+  }
+  const bool resume = std::filesystem::exists(d / "model/checkpoints/last.pt");
+  const auto done = run_nmt("train --threads 2 " + std::string(resume ? "--resume " : "") + "-c " + config);
+  ASSERT_EQ(done.code, 0) << done.err;
+  EXPECT_NE(done.err.find("stopped (max_steps) at step 60"), std::string::npos) << done.err;
+  // What the killed runs were writing is gone.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(d / "model")) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  }
 }
 
 TEST(TrainCli, SigintSavesACheckpointThatResumes) {

@@ -72,6 +72,15 @@ void write_file_atomic(const std::string& path, const std::string& content);
 /// the file system has no hard links).
 void link_atomic(const std::string& from, const std::string& to);
 
+/// The temporary file that an atomic write of `path` goes through before it
+/// is renamed over it: "PATH.tmp.PID".
+std::string temporary_path(const std::string& path);
+
+/// Deletes the temporary files (temporary_path) under `dir` and its
+/// subdirectories that a killed process left behind; returns how many. Call it
+/// only while holding the directory's lock (common/lock.h): then none is in use.
+int64_t remove_stale_temporaries(const std::string& dir);
+
 /// Creates `dir` and its parents; DataError naming it when that fails.
 void ensure_dir(const std::string& dir);
 
