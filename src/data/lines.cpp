@@ -59,7 +59,8 @@ void LineReader::read_more() {
 }
 
 bool LineReader::ready() {
-  while (!buffered_line() && !eof_) {
+  // A line over the limit is ready once its first max_bytes_ are here: next() keeps no more.
+  while (!buffered_line() && !eof_ && !(max_bytes_ > 0 && buf_.size() - pos_ > max_bytes_)) {
     if (!waiting()) return false;
     read_more();  // poll said there is input (or its end): read(2) returns at once
   }
