@@ -28,10 +28,7 @@ std::vector<std::string> translate_file(const EvalOptions& opt) {
   auto session = open_model(opt.model);
   search::Translator translator(*session.loaded.model, session.loaded.vocabs, session.search, session.device);
   std::vector<std::string> hyps;
-  const data::LineReader names(opt.src);
-  for (auto& nbest : translator.translate(data::read_lines(opt.src), 1, [&](int64_t l) { return names.location(l); })) {
-    hyps.push_back(std::move(nbest.front().text));
-  }
+  for (auto& nbest : translator.translate(data::read_lines(opt.src), 1, opt.src)) hyps.push_back(std::move(nbest.front().text));
   if (!opt.output.empty()) {
     std::string text;
     for (const auto& h : hyps) text += h + "\n";

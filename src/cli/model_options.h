@@ -35,13 +35,6 @@ struct ModelSession {
   model::LoadedModel loaded;
   search::SearchOptions search;
   torch::Device device = torch::kCPU;
-
-  /// The most bytes of an input line worth reading: past them it has more than
-  /// search.max_input_length pieces (0: no limit).
-  std::size_t max_line_bytes() const {
-    return search.max_input_length > 0 ? static_cast<std::size_t>(search.max_input_length) * data::kMaxPieceBytes + 1
-                                       : 0;
-  }
 };
 
 /// Sets the threads, loads the model with the decoding flags applied to its

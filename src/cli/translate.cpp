@@ -16,12 +16,12 @@ void run_translate(const ModelOptions& opt) {
   auto session = open_model(opt);
   search::Translator translator(*session.loaded.model, session.loaded.vocabs, session.search, session.device);
   const bool nbest = opt.n_best.has_value();
-  data::LineReader input("-", session.max_line_bytes());
+  data::LineReader input("-", session.search.max_input_bytes());
   std::vector<std::string> lines;
   int64_t first = 0;  // index of the chunk's first line
   std::ostringstream text;
   while (data::next_chunk(input, lines, kChunkLines)) {
-    const auto out = translator.translate(lines, first + 1, [&](int64_t line) { return input.location(line); });
+    const auto out = translator.translate(lines, first + 1, input.path());
     text.str("");
     for (std::size_t i = 0; i < out.size(); ++i) {
       if (!nbest) {

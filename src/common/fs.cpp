@@ -22,6 +22,21 @@ namespace {
   throw DataError(message);
 }
 
+// Writes all `n` bytes to `fd`, retrying short writes and EINTR; 0, or the
+// errno of the write that failed.
+int write_all(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return 0;
+}
+
 // Renames tmp over path, then fsyncs the directory so the rename itself is durable.
 void rename_synced(const std::string& tmp, const std::string& path) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -51,17 +66,8 @@ PosixFile::~PosixFile() {
 }
 
 void PosixFile::write(const void* data, std::size_t n) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const ssize_t w = ::write(fd_, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      fail("write");
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
-    offset_ += static_cast<uint64_t>(w);
-  }
+  if (const int err = write_all(fd_, static_cast<const char*>(data), n); err != 0) nmt::fail("write", name_, err);
+  offset_ += n;
 }
 
 void PosixFile::sync() {
@@ -90,18 +96,9 @@ void BufferedWriter::flush() {
 }
 
 void write_stdout(std::string_view text) {
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    const ssize_t n = ::write(STDOUT_FILENO, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) throw OutputClosed();
-      throw SystemError(std::string("cannot write to standard output: ") + std::strerror(errno));
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  const int err = write_all(STDOUT_FILENO, text.data(), text.size());
+  if (err == EPIPE) throw OutputClosed();
+  if (err != 0) throw SystemError(std::string("cannot write to standard output: ") + std::strerror(err));
 }
 
 std::string read_file(const std::string& path) {

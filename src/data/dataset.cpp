@@ -30,7 +30,6 @@ Dataset prepare_model_dir(const Config& config, int threads) {
   if (config.model_dir.empty()) throw ConfigError("config key model_dir is required");
   ensure_dir(config.model_dir);
   const DirLock lock(config.model_dir);
-  remove_stale_temporaries(config.model_dir);
   Dataset d = prepare_dataset(config, threads);
   write_config(config, config.model_dir + "/config.json");
   return d;

@@ -30,9 +30,10 @@ LineReader::~LineReader() {
   if (owns_fd_) ::close(fd_);
 }
 
-std::string LineReader::location(int64_t line) const {
-  if (!owns_fd_) return path_ + ": line " + std::to_string(line);  // <stdin>
-  return path_ + ":" + std::to_string(line);
+std::string line_location(const std::string& source, int64_t line) {
+  if (source.empty()) return "line " + std::to_string(line);
+  if (source == "<stdin>") return source + ": line " + std::to_string(line);
+  return source + ":" + std::to_string(line);
 }
 
 bool LineReader::buffered_line() const { return buf_.find('\n', pos_) != std::string::npos; }

@@ -7,6 +7,7 @@
 
 #include "nmt/common/error.h"
 #include "nmt/common/logging.h"
+#include "nmt/data/lines.h"
 #include "nmt/search/search.h"
 
 namespace nmt::search {
@@ -25,7 +26,7 @@ Translator::Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, Search
 }
 
 std::vector<std::vector<Translation>> Translator::translate(const std::vector<std::string>& lines, int64_t first_line,
-                                                            const std::function<std::string(int64_t)>& where) {
+                                                            const std::string& source) {
   std::vector<std::vector<Translation>> out(lines.size());
   std::vector<std::vector<int32_t>> pieces(lines.size());
   std::vector<std::size_t> order;
@@ -33,8 +34,7 @@ std::vector<std::vector<Translation>> Translator::translate(const std::vector<st
   for (std::size_t i = 0; i < lines.size(); ++i) {
     pieces[i] = vocabs_.src.encode(lines[i]);
     if (limit > 0 && pieces[i].size() > limit) {
-      const int64_t line = first_line + static_cast<int64_t>(i);
-      const std::string name = where ? where(line) : "line " + std::to_string(line);
+      const std::string name = data::line_location(source, first_line + static_cast<int64_t>(i));
       if (!options_.crop) {
         throw DataError(name + ": more than --max-input-length " + std::to_string(limit) +
                         " pieces (--max-input-length-policy error)");

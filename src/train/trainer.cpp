@@ -65,6 +65,8 @@ class Trainer {
   void resume();
   double train_step(const data::Batch& batch);
   bool validate_and_save();  // true when early stopping says stop
+  /// last.pt with the current state; see CheckpointSaver::save.
+  void save(bool numbered, bool best) { saver_.save(step_, *model_, *optimizer_, meta().dump(), numbered, best); }
   json meta() const;
   void log_window();
   int64_t planned_steps() const;
@@ -185,7 +187,7 @@ double Trainer::train_step(const data::Batch& batch) {
              "training.max_bad_steps = {})", step_, r.loss, r.grad_norm, bad_steps_, t_.max_bad_steps);
     if (bad_steps_ >= t_.max_bad_steps) {
       // The skipped updates left the weights and the optimizer as they were: save that state.
-      saver_.save(step_, *model_, *optimizer_, meta().dump(), /*numbered=*/false, /*best=*/!validator_);
+      save(/*numbered=*/false, /*best=*/!validator_);
       throw std::runtime_error(fmt::format(
           "training diverged: {} updates in a row up to step {} had a NaN or infinite loss or gradient; "
           "{} holds the weights from before them; lower training.lr or raise training.warmup",
@@ -240,7 +242,7 @@ bool Trainer::validate_and_save() {
   last_validated_ = step_;
   if (!validator_) {
     // Without validation, the newest weights are the best known.
-    saver_.save(step_, *model_, *optimizer_, meta().dump(), /*numbered=*/true, /*best=*/true);
+    save(/*numbered=*/true, /*best=*/true);
     return false;
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -261,7 +263,7 @@ bool Trainer::validate_and_save() {
            std::exp(v.nll), v.bleu, v.chrf, secs,
            improved ? fmt::format(", new best {}", name_of(metric))
                     : fmt::format(", {} validations without improvement", early_stopping_.tracker().since_best()));
-  saver_.save(step_, *model_, *optimizer_, meta().dump(), /*numbered=*/true, improved);
+  save(/*numbered=*/true, improved);
   return early_stopping_.should_stop();
 }
 
@@ -269,8 +271,8 @@ TrainSummary Trainer::run() {
   if (config_.model_dir.empty()) throw ConfigError("config key model_dir is required");
   ensure_dir(config_.model_dir);
   const DirLock lock(config_.model_dir);
-  if (const int64_t stale = remove_stale_temporaries(config_.model_dir); stale > 0) {
-    NMT_INFO("train", "removed {} temporary files left by a run that was killed", stale);
+  if (lock.stale_removed() > 0) {
+    NMT_INFO("train", "removed {} temporary files left by a run that was killed", lock.stale_removed());
   }
   const log::FileLog file_log(config_.model_dir + "/train.log");
   const StopSignals signals;
@@ -311,7 +313,7 @@ TrainSummary Trainer::run() {
   }
   progress_.clear();
   if (summary.stop_reason == "interrupted") {
-    saver_.save(step_, *model_, *optimizer_, meta().dump(), /*numbered=*/false, /*best=*/!validator_);
+    save(/*numbered=*/false, /*best=*/!validator_);
     NMT_INFO("train", "interrupted at step {}: saved {}; continue with --resume", step_, saver_.last());
   } else if (step_ != last_validated_ && step_ > 0) {
     validate_and_save();

@@ -9,8 +9,9 @@
 
 namespace nmt {
 
-/// A file written and read with plain POSIX calls; every failure is a
-/// DataError "cannot ACTION 'PATH': REASON".
+/// A file written with plain POSIX calls; every failure is "cannot ACTION
+/// 'PATH': REASON", a SystemError for a full disk, an I/O error or a size
+/// limit, a DataError otherwise.
 class PosixFile {
  public:
   /// open(2) with `flags` (O_CLOEXEC added), mode 0644 when it creates the
@@ -77,8 +78,8 @@ void link_atomic(const std::string& from, const std::string& to);
 std::string temporary_path(const std::string& path);
 
 /// Deletes the temporary files (temporary_path) under `dir` and its
-/// subdirectories that a killed process left behind; returns how many. Call it
-/// only while holding the directory's lock (common/lock.h): then none is in use.
+/// subdirectories that a killed process left behind; returns how many. Only
+/// safe while holding the directory's lock, which calls it (common/lock.h).
 int64_t remove_stale_temporaries(const std::string& dir);
 
 /// Creates `dir` and its parents; DataError naming it when that fails.

@@ -5,6 +5,7 @@
 // take none.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace nmt {
@@ -12,14 +13,20 @@ namespace nmt {
 class DirLock {
  public:
   /// Locks `dir` (which must exist) or throws SystemError naming the
-  /// directory and the PID of the process that holds it.
+  /// directory and the PID of the process that holds it. Once it holds the
+  /// lock, it removes the temporary files a killed writer left in `dir`
+  /// (remove_stale_temporaries): none can be in use.
   explicit DirLock(const std::string& dir);
   ~DirLock();
   DirLock(const DirLock&) = delete;
   DirLock& operator=(const DirLock&) = delete;
 
+  /// How many temporary files it removed.
+  int64_t stale_removed() const { return stale_removed_; }
+
  private:
   int fd_ = -1;
+  int64_t stale_removed_ = 0;
 };
 
 }  // namespace nmt

@@ -12,6 +12,10 @@
 
 namespace nmt::data {
 
+/// Where line `line` of `source` is, for messages: "PATH:N", "<stdin>: line N",
+/// or "line N" when `source` is empty.
+std::string line_location(const std::string& source, int64_t line);
+
 class LineReader {
  public:
   /// Opens `path`, or reads standard input when it is "-" (named "<stdin>" in
@@ -36,8 +40,8 @@ class LineReader {
   bool cut() const { return cut_; }
   /// The path, or "<stdin>".
   const std::string& path() const { return path_; }
-  /// Where line `line` is, for messages: "PATH:N", or "<stdin>: line N".
-  std::string location(int64_t line) const;
+  /// Where line `line` is, for messages: line_location(path(), line).
+  std::string location(int64_t line) const { return line_location(path_, line); }
 
  private:
   bool buffered_line() const;

@@ -2,7 +2,6 @@
 // `nmt translate`, `nmt eval --model` and dev BLEU during training alike.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +25,12 @@ struct SearchOptions {
   int64_t max_input_length = 0;
   bool crop = true;
 
+  /// The most bytes of an input line worth reading: past them it has more than
+  /// max_input_length pieces (0: no limit). A LineReader's max_line_bytes.
+  std::size_t max_input_bytes() const {
+    return max_input_length > 0 ? static_cast<std::size_t>(max_input_length) * data::kMaxPieceBytes + 1 : 0;
+  }
+
   /// ConfigError naming --n-best when it is out of range.
   void validate() const;
 };
@@ -44,9 +49,9 @@ class Translator {
 
   /// Translates `lines` in batches of similar length and returns, in input
   /// order, each line's n-best list. An empty line gives one empty translation.
-  /// Messages name line i as `where(first_line + i)`: "<stdin>: line 7".
+  /// Messages name line i as line `first_line + i` of `source` ("<stdin>: line 7").
   std::vector<std::vector<Translation>> translate(const std::vector<std::string>& lines, int64_t first_line = 1,
-                                                  const std::function<std::string(int64_t)>& where = {});
+                                                  const std::string& source = "");
 
   const SearchOptions& options() const { return options_; }
 
