@@ -3,6 +3,7 @@
 # what is missing. Idempotent; works as root or through sudo.
 #   --bench  also what scripts/bench.sh needs: the PyTorch peer's python3-torch
 #            and python3-sentencepiece, and linux-perf and valgrind for profiles.
+#   --fuzz   also what scripts/fuzz.sh needs: clang and its libFuzzer runtime.
 set -euo pipefail
 
 packages=(
@@ -11,9 +12,10 @@ packages=(
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev cmake g++ ninja-build pkg-config
 )
-if [ "${1:-}" = --bench ]; then
-  packages+=(python3-torch python3-sentencepiece linux-perf valgrind)
-fi
+case "${1:-}" in
+  --bench) packages+=(python3-torch python3-sentencepiece linux-perf valgrind) ;;
+  --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -74,7 +74,11 @@ TEST(Checkpoint, BadFilesAreCheckpointErrorsNamingTheFile) {
   const std::string bytes = test::slurp(d / "good.pt");
   test::write_file(d / "truncated.pt", bytes.substr(0, bytes.size() / 2));
   test::write_file(d / "garbage.pt", "not a checkpoint");
-  for (const std::string name : {"truncated.pt", "garbage.pt", "missing.pt"}) {
+  test::write_file(d / "empty.pt", "");
+  // Found by scripts/fuzz.sh: the archive reader threw torch::jit::ErrorReport, a message of several lines.
+  std::filesystem::copy_file(std::string(NMT_SOURCE_DIR) + "/tests/fuzz/corpus/checkpoint/damaged-type-table.pt",
+                             d / "type-table.pt");
+  for (const std::string name : {"truncated.pt", "garbage.pt", "empty.pt", "type-table.pt", "missing.pt"}) {
     try {
       load_checkpoint(d / name, *m, nullptr);
       FAIL() << name;

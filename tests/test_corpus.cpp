@@ -142,7 +142,7 @@ TEST_F(EncodedCorpusTest, EmptyCorpusIsAnError) {
   test::write_file(d / "a.en", "");
   test::write_file(d / "a.fr", "");
   const std::string e = error_of([&] { EncodedCorpus::open({d / "a.en", d / "a.fr"}, *vocabs_, 50, d / "c.bin"); });
-  EXPECT_EQ(e, "corpus '" + (d / "a.en") + "' and '" + (d / "a.fr") + "' is empty");
+  EXPECT_EQ(e, "corpus files '" + (d / "a.en") + "' and '" + (d / "a.fr") + "' are empty");
   EXPECT_FALSE(std::filesystem::exists(d / "c.bin"));
 }
 

@@ -66,7 +66,7 @@ TEST(Report, LineCountsMustAgreeAndTheMessageNamesBothStreams) {
     check_line_counts(kHyps, {kRefs[0], {"a", "b"}}, {"ref1.fr", "ref2.fr"}, "hypotheses 'hyp.fr'");
     FAIL();
   } catch (const DataError& e) {
-    EXPECT_EQ(std::string(e.what()), "hypotheses 'hyp.fr' have 1 lines but reference 'ref2.fr' has 2");
+    EXPECT_EQ(std::string(e.what()), "hypotheses 'hyp.fr' and reference 'ref2.fr' have different line counts: 1 and 2");
   }
 }
 

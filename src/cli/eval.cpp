@@ -23,12 +23,12 @@ struct EvalOptions {
   std::string tokenize = eval::tokenizer_name(eval::ReportOptions{}.tokenizer);
 };
 
-// Translates --src with --model; the hypotheses, saved to --output when given.
-std::vector<std::string> translate_file(const EvalOptions& opt) {
+// Translates `lines` of --src with --model; the hypotheses, saved to --output when given.
+std::vector<std::string> translate_file(const EvalOptions& opt, const std::vector<std::string>& lines) {
   auto session = open_model(opt.model);
   search::Translator translator(*session.loaded.model, session.loaded.vocabs, session.search, session.device);
   std::vector<std::string> hyps;
-  for (auto& nbest : translator.translate(data::read_lines(opt.src), 1, opt.src)) hyps.push_back(std::move(nbest.front().text));
+  for (auto& nbest : translator.translate(lines, 1, opt.src)) hyps.push_back(std::move(nbest.front().text));
   if (!opt.output.empty()) {
     std::string text;
     for (const auto& h : hyps) text += h + "\n";
@@ -43,21 +43,22 @@ void run_eval(const EvalOptions& opt) {
   report.set_metrics(opt.metrics);
   report.tokenizer = eval::parse_tokenizer(opt.tokenize);
 
-  std::vector<std::string> hyps;
-  std::string hyps_name;
-  if (!opt.model.model_dir.empty()) {
-    if (opt.src.empty()) throw ConfigError("--model needs --src, the file to translate");
-    hyps = translate_file(opt);
-    hyps_name = "translations of '" + opt.src + "'";
-  } else {
-    if (!opt.src.empty()) throw ConfigError("--src needs --model, the model to translate it with");
-    hyps = eval::read_segments(opt.hyp);
-    hyps_name = opt.hyp == "-" ? std::string("hypotheses '<stdin>'") : "hypotheses '" + opt.hyp + "'";
+  if (!opt.model.model_dir.empty() && opt.src.empty()) throw ConfigError("--model needs --src, the file to translate");
+  if (opt.model.model_dir.empty() && !opt.src.empty()) {
+    throw ConfigError("--src needs --model, the model to translate it with");
   }
   std::vector<std::vector<std::string>> refs;
-  for (const auto& path : opt.refs) {
-    refs.push_back(eval::read_segments(path));
-    eval::check_line_counts(hyps, refs, opt.refs, hyps_name);
+  for (const auto& path : opt.refs) refs.push_back(eval::read_segments(path));
+  std::vector<std::string> hyps;
+  if (!opt.model.model_dir.empty()) {
+    // Counted before the model is loaded: a source that cannot match fails at once.
+    const auto lines = data::read_lines(opt.src);
+    eval::check_line_counts(lines, refs, opt.refs, "source '" + opt.src + "'");
+    hyps = translate_file(opt, lines);
+  } else {
+    hyps = eval::read_segments(opt.hyp);
+    eval::check_line_counts(hyps, refs, opt.refs,
+                            opt.hyp == "-" ? std::string("hypotheses '<stdin>'") : "hypotheses '" + opt.hyp + "'");
   }
   write_stdout(eval::score_report(hyps, refs, report));
 }

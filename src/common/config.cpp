@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <iomanip>
 #include <map>
 #include <sstream>
 
@@ -11,6 +12,7 @@
 
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
+#include "nmt/common/utf8.h"
 
 namespace nmt {
 namespace {
@@ -21,15 +23,17 @@ std::string join_path(const std::string& prefix, const char* name) {
   return prefix.empty() ? std::string(name) : prefix + "." + name;
 }
 
+// Plain numbers: integers in full (1048576, not 1.04858e+06), others in up to 15 digits.
 std::string fmt_number(double v) {
+  if (std::isfinite(v) && std::floor(v) == v && std::fabs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
   std::ostringstream out;
-  out << v;
+  out << std::setprecision(15) << v;
   return out.str();
 }
 
 std::string describe_value(const json& v) {
   switch (v.type()) {
-    case json::value_t::string: return "string " + v.dump();
+    case json::value_t::string: return "string " + v.dump(-1, ' ', false, json::error_handler_t::replace);
     case json::value_t::boolean: return v.dump();
     case json::value_t::null: return "null";
     case json::value_t::object: return "an object";
@@ -254,6 +258,9 @@ class Writer {
 
 // Sets `o.key` in the JSON document before it is read, where the reader checks it.
 void apply_override(json& doc, const Override& o, std::map<std::string, std::string>& origins) {
+  // Checked first: messages quote the key and value, and must not echo raw bytes.
+  if (utf8::find_invalid(o.key) != utf8::kValid) throw ConfigError("--set: a key that is not valid UTF-8");
+  if (utf8::find_invalid(o.value) != utf8::kValid) throw ConfigError(o.name() + ": a value that is not valid UTF-8");
   const KeyInfo* info = find_key(o.key);
   if (info == nullptr || info->type == "section") {
     std::vector<std::string> all;

@@ -1,13 +1,47 @@
 #include "nmt/common/logging.h"
 
-#include <algorithm>
+#include <fcntl.h>
 
-#include <spdlog/sinks/basic_file_sink.h>
+#include <algorithm>
+#include <exception>
+#include <mutex>
+
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
-#include "nmt/common/error.h"
+#include "nmt/common/fs.h"
 
 namespace nmt::log {
+
+// Appends each line to a file with a checked write. A sink cannot throw to
+// the code that logged (spdlog would print its own complaint), so the first
+// failure is kept for FileLog::check() and the sink writes nothing more.
+class FileLog::Sink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit Sink(const std::string& path) : file_(path, O_WRONLY | O_CREAT | O_APPEND) {}
+
+  std::exception_ptr error() {
+    const std::lock_guard<std::mutex> hold(mutex_);
+    return error_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (error_) return;
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    try {
+      file_.write(line.data(), line.size());
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+  void flush_() override {}  // every line is written at once
+
+ private:
+  PosixFile file_;
+  std::exception_ptr error_;
+};
 
 void init(int verbosity) {
   auto logger = spdlog::get("nmt");
@@ -21,15 +55,14 @@ void init(int verbosity) {
   spdlog::set_default_logger(logger);
 }
 
-FileLog::FileLog(const std::string& path) {
-  try {
-    sink_ = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
-  } catch (const spdlog::spdlog_ex& e) {
-    throw DataError("cannot write log file '" + path + "': " + e.what());
-  }
+FileLog::FileLog(const std::string& path) : sink_(std::make_shared<Sink>(path)) {
   sink_->set_pattern("%Y-%m-%d %H:%M:%S %L %v");
   sink_->set_level(spdlog::level::info);
   spdlog::default_logger()->sinks().push_back(sink_);
+}
+
+void FileLog::check() const {
+  if (const auto error = sink_->error()) std::rethrow_exception(error);
 }
 
 FileLog::~FileLog() {

@@ -81,9 +81,9 @@ CorpusStats build_cache(const FilePair& files, const Vocabs& vocabs, int64_t max
   CorpusStats stats;
   uint64_t num_pairs = 0;
   try {
-    PosixFile data(tmp, O_RDWR | O_CREAT | O_TRUNC);
+    PosixFile data(tmp, O_RDWR | O_CREAT | O_TRUNC, path);
     {
-      PosixFile index(tmp_index, O_RDWR | O_CREAT | O_TRUNC);
+      PosixFile index(tmp_index, O_RDWR | O_CREAT | O_TRUNC, path);
       BufferedWriter out(data);
       BufferedWriter index_out(index);
       ParallelReader reader(files.src, files.tgt);
@@ -110,7 +110,7 @@ CorpusStats build_cache(const FilePair& files, const Vocabs& vocabs, int64_t max
         stats.tgt_tokens += static_cast<int64_t>(t.size());
         ++num_pairs;
       }
-      if (stats.lines == 0) throw DataError("corpus '" + files.src + "' and '" + files.tgt + "' is empty");
+      if (stats.lines == 0) throw DataError("corpus files '" + files.src + "' and '" + files.tgt + "' are empty");
       // Pad to 8 bytes, then append the index, streamed back from its own file.
       const uint64_t pad = (8 - out.offset() % 8) % 8;
       const char zeros[8] = {};

@@ -156,7 +156,7 @@ void check_parallel(const FilePair& files) {
   std::string src, tgt;
   int64_t n = 0;
   while (reader.next(src, tgt)) ++n;
-  if (n == 0) throw DataError("corpus '" + files.src + "' and '" + files.tgt + "' is empty");
+  if (n == 0) throw DataError("corpus files '" + files.src + "' and '" + files.tgt + "' are empty");
 }
 
 bool next_chunk(LineReader& reader, std::vector<std::string>& lines, std::size_t max_lines) {

@@ -3,9 +3,12 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <exception>
 #include <filesystem>
 #include <mutex>
+
+#include <nlohmann/json.hpp>
 
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
@@ -42,12 +45,29 @@ std::vector<std::string> shim_candidates() {
   return out;
 }
 
+// dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND). AddressSanitizer's
+// dlopen refuses RTLD_DEEPBIND, because a library bound deep would find libc's
+// malloc before the sanitizer's. Under the sanitizer the shim is built with it
+// too, so the runtime is the shim's first dependency and comes first in its
+// deep scope; libc's own dlopen is then called, past the interceptor.
+void* open_deep(const std::string& path) {
+  constexpr int flags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
+#if defined(__SANITIZE_ADDRESS__)
+  using dlopen_fn = void* (*)(const char*, int);
+  static const auto libc_dlopen =
+      reinterpret_cast<dlopen_fn>(::dlsym(::dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD), "dlopen"));
+  return libc_dlopen(path.c_str(), flags);
+#else
+  return ::dlopen(path.c_str(), flags);
+#endif
+}
+
 const SpmLibrary& spm() {
   static const SpmLibrary lib = [] {
     std::string tried;
     for (const auto& path : shim_candidates()) {
       if (!std::filesystem::exists(path)) continue;
-      void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      void* h = open_deep(path);
       if (h == nullptr) {
         tried += std::string(tried.empty() ? "" : "; ") + ::dlerror();
         continue;
@@ -120,6 +140,18 @@ struct LineSource {
   }
 };
 
+// SentencePiece's reason for a failure, without the status code, source
+// location and condition its messages often begin with
+// ("Internal: ./src/x.cc(580) [condition] message"); `fallback` if that is all.
+std::string spm_reason(std::string error, const char* fallback) {
+  if (const auto at = error.find(".cc("); at != std::string::npos) {
+    const auto end = error.find("] ", at);
+    error = end == std::string::npos ? "" : error.substr(end + 2);
+  }
+  while (!error.empty() && std::isspace(static_cast<unsigned char>(error.back()))) error.pop_back();
+  return error.empty() ? fallback : error;
+}
+
 }  // namespace
 
 Vocab Vocab::load(const std::string& path) {
@@ -127,7 +159,10 @@ Vocab Vocab::load(const std::string& path) {
   const SpmLibrary& lib = spm();
   std::string error;
   nmt_spm* raw = lib.load(path.c_str(), append_to_string, &error);
-  if (raw == nullptr) throw DataError("vocabulary '" + path + "' is not a SentencePiece model: " + error);
+  if (raw == nullptr) {
+    throw DataError("vocabulary '" + path + "' is not a SentencePiece model: " +
+                    spm_reason(error, "its contents do not parse (a truncated file, or one of another kind)"));
+  }
   Vocab v;
   v.sp_ = std::shared_ptr<const nmt_spm>(raw, [free = lib.free](const nmt_spm* p) { free(const_cast<nmt_spm*>(p)); });
   v.path_ = path;
@@ -199,18 +234,36 @@ void train_vocab(const std::vector<std::string>& inputs, const VocabConfig& conf
              kMaxSentenceBytes);
   }
   if (!ok) {
-    // "Internal: ./src/trainer_interface.cc(580) [(condition)] message": keep the message.
-    const auto bracket = error.find(")] ");
-    if (bracket != std::string::npos) error = error.substr(bracket + 3);
+    error = spm_reason(error, "SentencePiece gave no reason");
     if (error.find("Vocabulary size") != std::string::npos || error.find("vocab_size") != std::string::npos) {
       throw ConfigError("config key vocab.size (" + std::to_string(config.size) + ") does not fit this corpus: " +
                         error);
     }
-    if (error.empty()) error = "SentencePiece gave no reason";
     throw DataError("training the vocabulary on '" + inputs.front() + "' failed: " + error);
   }
   write_file_atomic(model_path, model);
 }
+
+namespace {
+
+// A vocabulary in model_dir was built with the vocab section of the
+// config.json beside it. A config that now asks for another one is refused:
+// silently reusing the old one would leave config.json describing a
+// vocabulary the model does not have.
+void check_vocab_unchanged(const Config& config, const std::string& vocab) {
+  const std::string recorded = config.model_dir + "/config.json";
+  if (!std::filesystem::exists(recorded)) return;
+  const auto before = nlohmann::json::parse(config_to_json(load_config(recorded))).at("vocab");
+  const auto now = nlohmann::json::parse(config_to_json(config)).at("vocab");
+  for (const char* key : {"model_type", "size", "joint", "character_coverage", "max_sentences"}) {
+    if (before.at(key) == now.at(key)) continue;
+    throw ConfigError("config key vocab." + std::string(key) + " is " + now.at(key).dump() + ", but '" + vocab +
+                      "' was built with " + before.at(key).dump() + " (" + recorded +
+                      "): use another model_dir, or delete the vocabulary to build a new one");
+  }
+}
+
+}  // namespace
 
 Vocabs prepare_vocabs(const Config& config, int threads) {
   const auto& vc = config.vocab;
@@ -227,6 +280,7 @@ Vocabs prepare_vocabs(const Config& config, int threads) {
       continue;
     }
     if (std::filesystem::exists(paths[i])) {
+      check_vocab_unchanged(config, paths[i]);
       NMT_INFO("vocab", "using {}", paths[i]);
       continue;
     }

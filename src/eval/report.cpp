@@ -67,8 +67,8 @@ void check_line_counts(const std::vector<std::string>& hyps, const std::vector<s
                        const std::vector<std::string>& ref_paths, const std::string& hyps_name) {
   for (std::size_t k = 0; k < refs.size(); ++k) {
     if (refs[k].size() != hyps.size()) {
-      throw DataError(hyps_name + " have " + std::to_string(hyps.size()) + " lines but reference '" + ref_paths[k] +
-                      "' has " + std::to_string(refs[k].size()));
+      throw DataError(hyps_name + " and reference '" + ref_paths[k] + "' have different line counts: " +
+                      std::to_string(hyps.size()) + " and " + std::to_string(refs[k].size()));
     }
   }
 }

@@ -13,7 +13,12 @@ namespace {
 
 constexpr int64_t kFormat = 1;
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+// The first line of a LibTorch message that has text (some begin with a newline).
+std::string first_line(const std::string& s) {
+  const auto start = s.find_first_not_of(" \n");
+  if (start == std::string::npos) return "no reason given";
+  return s.substr(start, s.find('\n', start) - start);
+}
 
 }  // namespace
 
@@ -41,6 +46,7 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw CheckpointError("checkpoint '" + path + "' is not a file (a directory or a device)");
   }
+  if (std::filesystem::file_size(path, ec) == 0) throw CheckpointError("checkpoint '" + path + "' is empty");
   try {
     torch::serialize::InputArchive archive;
     std::istringstream in(read_file(path));
@@ -66,7 +72,7 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
     for (const auto& [name, sizes] : expected) {
       if (loaded[name].sizes().vec() != sizes) {
         throw CheckpointError("checkpoint '" + path + "' is for other model sizes: " + name + " is " +
-                              c10::str(loaded[name].sizes()) + ", the config gives " + c10::str(sizes));
+                              c10::str(loaded[name].sizes()) + ", the config gives " + c10::str(c10::IntArrayRef(sizes)));
       }
     }
     if (optimizer != nullptr) {
@@ -75,9 +81,15 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
       optimizer->load(opt_archive);
     }
     return meta.toStringRef();
+  } catch (const CheckpointError&) {
+    throw;
   } catch (const c10::Error& e) {
     throw CheckpointError("checkpoint '" + path + "' is truncated, corrupt or for another model: " +
                           first_line(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    // The archive reader also throws others, e.g. torch::jit::ErrorReport for a damaged type table.
+    throw CheckpointError("checkpoint '" + path + "' is truncated, corrupt or for another model: " +
+                          first_line(e.what()));
   }
 }
 

@@ -1,6 +1,7 @@
 #include "nmt/train/rng_state.h"
 
 #include <mutex>
+#include <stdexcept>
 #include <string>
 
 #include <torch/torch.h>
@@ -46,16 +47,19 @@ nlohmann::json rng_state(torch::Device device) {
 }
 
 void restore_rng(const nlohmann::json& state, torch::Device device) {
-  {
-    auto gen = at::detail::getDefaultCPUGenerator();
+  // A state of another size would make the generator throw a c10::Error with its own backtrace.
+  const auto set = [&](at::Generator gen, const char* key) {
     std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(unhex(state.at("cpu").get<std::string>()));
-  }
-  if (device.is_cuda() && state.contains("cuda")) {
-    auto gen = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(unhex(state.at("cuda").get<std::string>()));
-  }
+    const auto bytes = unhex(state.at(key).get<std::string>());
+    const auto want = gen.get_state().numel();
+    if (bytes.numel() != want) {
+      throw std::invalid_argument(std::string("rng.") + key + " holds " + std::to_string(bytes.numel()) +
+                                  " bytes, not the " + std::to_string(want) + " of the generator's state");
+    }
+    gen.set_state(bytes);
+  };
+  set(at::detail::getDefaultCPUGenerator(), "cpu");
+  if (device.is_cuda() && state.contains("cuda")) set(at::globalContext().defaultGenerator(device), "cuda");
 }
 
 }  // namespace nmt::train

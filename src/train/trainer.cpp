@@ -23,6 +23,7 @@
 #include "nmt/train/early_stopping.h"
 #include "nmt/train/lr_schedule.h"
 #include "nmt/train/metrics.h"
+#include "nmt/train/resume_record.h"
 #include "nmt/train/rng_state.h"
 #include "nmt/train/saver.h"
 #include "nmt/train/step.h"
@@ -36,14 +37,6 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-json tracker_json(const ImprovementTracker::State& s) {
-  return {{"best", s.best}, {"has_best", s.has_best}, {"bad", s.bad}};
-}
-
-ImprovementTracker::State tracker_state(const json& j) {
-  return {j.at("best").get<double>(), j.at("has_best").get<bool>(), j.at("bad").get<int64_t>()};
 }
 
 class Trainer {
@@ -140,17 +133,15 @@ void Trainer::setup() {
 
 void Trainer::resume() {
   const std::string path = saver_.last();
-  json m;
   try {
-    m = json::parse(model::load_checkpoint(path, *model_, optimizer_.get()));
-    step_ = m.at("step").get<int64_t>();
-    position_ = {m.at("epoch").get<int64_t>(), m.at("batch").get<int64_t>()};
-    const auto& s = m.at("schedule");
-    schedule_.restore({s.at("scale").get<double>(), tracker_state(s)});
-    early_stopping_.tracker().restore(tracker_state(m.at("early_stopping")));
-    elapsed_before_ = m.at("elapsed_s").get<double>();
-    restore_rng(m.at("rng"), device_);
-  } catch (const json::exception& e) {
+    const ResumeRecord r = parse_resume_record(model::load_checkpoint(path, *model_, optimizer_.get()));
+    restore_rng(r.rng, device_);
+    step_ = r.step;
+    position_ = r.position;
+    schedule_.restore(r.schedule);
+    early_stopping_.tracker().restore(r.early_stopping);
+    elapsed_before_ = r.elapsed_s;
+  } catch (const std::invalid_argument& e) {
     throw CheckpointError("checkpoint '" + path + "' has a damaged record: " + e.what());
   }
   batcher_->seek(position_);
@@ -310,6 +301,7 @@ TrainSummary Trainer::run() {
       summary.stop_reason = "early_stopping";
       break;
     }
+    file_log.check();
   }
   progress_.clear();
   if (summary.stop_reason == "interrupted") {
@@ -324,6 +316,7 @@ TrainSummary Trainer::run() {
   NMT_INFO("train", "stopped ({}) at step {}, epoch {}, after {}{}", summary.stop_reason, step_, position_.epoch,
            human_duration(seconds_since(start_)),
            best.has_best ? fmt::format("; best {} {:.4g}", name_of(early_stopping_.metric()), best.best) : "");
+  file_log.check();
   summary.steps = step_;
   summary.epoch = position_.epoch;
   summary.best_metric = best.has_best ? best.best : std::numeric_limits<double>::quiet_NaN();

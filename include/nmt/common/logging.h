@@ -16,13 +16,19 @@ void init(int verbosity);
 /// While it lives, log lines also go to `path` (appended), e.g. model_dir/train.log.
 class FileLog {
  public:
+  /// Opens `path`; "cannot open 'PATH': REASON" (common/fs.h) when it cannot.
   explicit FileLog(const std::string& path);
   ~FileLog();
   FileLog(const FileLog&) = delete;
   FileLog& operator=(const FileLog&) = delete;
 
+  /// Throws the error of the first line that could not be written, e.g.
+  /// SystemError "cannot write 'PATH': No space left on device".
+  void check() const;
+
  private:
-  std::shared_ptr<spdlog::sinks::sink> sink_;
+  class Sink;
+  std::shared_ptr<Sink> sink_;
 };
 
 }  // namespace nmt::log

@@ -1,0 +1,166 @@
+// Bad input: configs and flags, corpora, models and checkpoints, and what
+// translate and eval read. Each refusal is exit 2 and one line naming the file,
+// line or key; each handled case ends well and says what it did.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "harness.h"
+
+namespace nmt::robustness {
+namespace {
+
+// A copy of the suite's model in $D/m, for cases that damage a file of it.
+const std::string kCopy = "cp -r \"$M\" m; ";
+
+TEST(Robustness, ConfigFilesAndFlags) {
+  const std::string kind = "Configuration files and flags";
+  const std::vector<Case> cases = {
+      {kind, "a config file that does not exist", "$NMT train -c $D/none.json", 2,
+       "file '$D/none.json' does not exist"},
+      {kind, "a directory given as the config", "$NMT train -c $D", 2, "is a directory, not a file"},
+      {kind, "malformed JSON (a trailing comma)", "$NMT train -c bad.json", 2,
+       "bad.json: malformed JSON: parse error at line 2, column 24",
+       R"(printf '{\n  "vocab": {"size": 10,}\n}\n' >bad.json)"},
+      {kind, "an empty config file", "$NMT train -c empty.json", 2, "empty.json: malformed JSON", ": >empty.json"},
+      {kind, "a config that is not an object", "$NMT train -c list.json", 2, "list.json", "echo '[1, 2]' >list.json"},
+      {kind, "a misspelt key", "$NMT train -c typo.json", 2, "unknown key 'trainig' (did you mean 'training'?)",
+       R"(echo '{"trainig": {}}' >typo.json)"},
+      {kind, "a value of the wrong type", "$NMT train -c type.json", 2,
+       "type.json: vocab.size: expected an integer, got string \"big\"",
+       R"(echo '{"vocab": {"size": "big"}}' >type.json)"},
+      {kind, "a value out of range", "$NMT train -c $CFG --set vocab.size=4", 2,
+       "--set vocab.size: must be in [8, 1048576], got 4"},
+      {kind, "an unknown key in --set", "$NMT train -c $CFG --set training.lrr=1", 2,
+       "--set training.lrr: unknown key (did you mean 'training.lr'?)"},
+      {kind, "--set without a value", "$NMT train -c $CFG --set training.lr", 2, "--set training.lr"},
+      {kind, "--set with bytes that are not UTF-8", "$NMT train -c $CFG --set $'training.lr=\\x95'", 2,
+       "--set training.lr: a value that is not valid UTF-8"},
+      {kind, "NaN for a float option", "$NMT train -c $CFG --set training.lr=nan", 2,
+       "--set training.lr: expected a number, got string \"nan\""},
+      {kind, "a negative thread count", "$NMT train -c $CFG --threads=-1", 2, "--threads: must be >= 0, got -1"},
+      {kind, "a beam of 0", "$NMT translate -m $M --beam 0 </dev/null", 2, "--beam: must be in [1, 1000], got 0"},
+      {kind, "an unknown device", "$NMT translate -m $M --device tpu </dev/null", 2, "--device"},
+      {kind, "an unknown verb", "$NMT evl -r x", 2, "unknown verb 'evl' (did you mean 'eval'?)"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST(Robustness, TrainingCorpora) {
+  const std::string kind = "Training corpora";
+  const std::string two = "printf 'a b\\nc d\\n' >two.en; ";
+  const std::vector<Case> cases = {
+      {kind, "a corpus file that does not exist", "$NMT prepare -c $CFG --set data.train.src=$D/none.en", 2,
+       "file '$D/none.en' does not exist"},
+      {kind, "a directory given as a corpus file", "$NMT prepare -c $CFG --set data.train.src=$D", 2,
+       "'$D' is a directory, not a file"},
+      {kind, "sides of different lengths",
+       "$NMT prepare -c $CFG --set data.train.src=$D/two.en --set data.train.tgt=$D/three.fr", 2,
+       "different line counts: '$D/two.en' has 2 lines, '$D/three.fr' has 3", two + "printf 'a\\nb\\nc\\n' >three.fr"},
+      {kind, "invalid UTF-8 on line 2",
+       "$NMT prepare -c $CFG --set data.train.src=$D/two.en --set data.train.tgt=$D/bad.fr", 2,
+       "$D/bad.fr:2: invalid UTF-8", two + "printf 'a\\n\\xff b\\n' >bad.fr"},
+      {kind, "an empty corpus", "$NMT prepare -c $CFG --set data.train.src=$D/e.en --set data.train.tgt=$D/e.fr", 2,
+       "corpus files '$D/e.en' and '$D/e.fr' are empty", ": >e.en; : >e.fr"},
+      {kind, "a corpus too small for the vocabulary size",
+       "$NMT -q prepare -c $CFG --set data.train.src=$D/two.en --set data.train.tgt=$D/two.en", 2,
+       "config key vocab.size (150) does not fit this corpus", two},
+      {kind, "a line of 1 MB (over SentencePiece's limit)", "$NMT prepare -c $CFG --set data.train.src=$D/long.en", 0,
+       "longer than 4192 bytes were left out of the vocabulary's training",
+       "(head -n 1 \"$TOY/valid.en\" | tr -d '\\n'; head -c 1000000 /dev/zero | tr '\\0' 'a'; echo; "
+       "tail -n +2 \"$TOY/valid.en\") >long.en",
+       false, [](const Outcome&, const std::string& d) { EXPECT_TRUE(std::filesystem::exists(d + "/m/spm.model")); }},
+      {kind, "Windows line ends (CRLF)", "$NMT prepare -c $CFG --set data.train.src=$D/crlf.en", 0, "",
+       "sed 's/$/\\r/' \"$TOY/valid.en\" >crlf.en"},
+      {kind, "a model_dir that cannot be created", "$NMT prepare -c $CFG --set model_dir=$D/file/sub", 2,
+       "cannot create directory '$D/file/sub'", ": >file"},
+      {kind, "train into a directory that holds a run, without --resume", "$NMT train -c $CFG", 2,
+       "already holds a training run (checkpoints/last.pt): pass --resume", kCopy},
+      {kind, "--resume with no checkpoint", "$NMT train --resume -c $CFG", 2,
+       "--resume: there is no checkpoint to resume from"},
+      {kind, "--resume with another vocabulary size", "$NMT -q train --resume -c $CFG --set vocab.size=200", 2,
+       "config key vocab.size is 200, but '$D/m/spm.model' was built with 150", kCopy},
+      {kind, "--resume with other model sizes", "$NMT -q train --resume -c $CFG --set model.rnnsearch.embed_dim=32", 2,
+       "is for other model sizes: src_embed.weight is [150, 16], the config gives [150, 32]", kCopy},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST(Robustness, ModelsAndCheckpoints) {
+  const std::string kind = "Models and checkpoints";
+  const std::string best = "'$D/m/checkpoints/best.pt'";
+  const std::vector<Case> cases = {
+      {kind, "a model directory that does not exist", "$NMT translate -m $D/none </dev/null", 2, "$D/none"},
+      {kind, "a file given as the model directory", "$NMT translate -m $M/config.json </dev/null", 2,
+       "is a file, not a directory"},
+      {kind, "a directory given as the checkpoint", "$NMT translate -m $M --checkpoint $D </dev/null", 2,
+       "checkpoint '$D' is not a file"},
+      {kind, "a checkpoint cut in half", "$NMT translate -m m </dev/null", 2, "checkpoint 'm/checkpoints/best.pt'",
+       kCopy + "truncate -s $(($(stat -c %s m/checkpoints/best.pt) / 2)) m/checkpoints/best.pt"},
+      {kind, "a checkpoint whose second half is zeros", "$NMT translate -m m </dev/null", 2,
+       "checkpoint 'm/checkpoints/best.pt'",
+       kCopy + "s=$(stat -c %s m/checkpoints/best.pt); truncate -s $((s / 2)) m/checkpoints/best.pt; "
+               "truncate -s $s m/checkpoints/best.pt"},
+      {kind, "a checkpoint of random bytes", "$NMT translate -m m </dev/null", 2, "checkpoint 'm/checkpoints/best.pt'",
+       kCopy + "head -c 100000 /dev/urandom >m/checkpoints/best.pt"},
+      {kind, "an empty checkpoint", "$NMT translate -m m </dev/null", 2, "checkpoint 'm/checkpoints/best.pt' is empty",
+       kCopy + ": >m/checkpoints/best.pt"},
+      {kind, "a missing checkpoint", "$NMT translate -m m </dev/null", 2,
+       "checkpoint 'm/checkpoints/best.pt' does not exist", kCopy + "rm m/checkpoints/best.pt"},
+      {kind, "a corrupt last.pt on --resume", "$NMT -q train --resume -c $CFG", 2,
+       "checkpoint '$D/m/checkpoints/last.pt' is truncated, corrupt or for another model",
+       kCopy + "rm m/checkpoints/last.pt; head -c 100 m/checkpoints/step-20.pt >m/checkpoints/last.pt"},
+      {kind, "malformed JSON in the model's config.json", "$NMT translate -m m </dev/null", 2,
+       "m/config.json: malformed JSON", kCopy + "echo '{\"data\": ' >m/config.json"},
+      {kind, "an unknown key in the model's config.json", "$NMT translate -m m </dev/null", 2,
+       "m/config.json: unknown key 'model.kind'", kCopy + "echo '{\"model\": {\"kind\": 1}}' >m/config.json"},
+      {kind, "a missing vocabulary", "$NMT translate -m m </dev/null", 2, "vocabulary 'm/spm.model' does not exist",
+       kCopy + "rm m/spm.model"},
+      {kind, "a truncated vocabulary", "$NMT translate -m m </dev/null", 2,
+       "vocabulary 'm/spm.model' is not a SentencePiece model: its contents do not parse",
+       kCopy + "truncate -s 1000 m/spm.model"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+// 600 KB on one line: far over the model's data.max_len of 40 pieces.
+const std::string kLongLine = "for i in $(seq 20000); do printf 'the small dog sees the cats . '; done";
+
+TEST(Robustness, TranslationInput) {
+  const std::string kind = "What translate and eval read";
+  const std::string three = "(echo 'the boys are reading .'; " + kLongLine + "; echo; echo 'a woman eats .') >in; ";
+  const std::vector<Case> cases = {
+      {kind, "invalid UTF-8 on line 2 of stdin", "printf 'ok\\n\\xc3\\x28\\n' | $NMT -q translate -m $M", 2,
+       "<stdin>: line 2: invalid UTF-8"},
+      {kind, "a line of 600 KB", "$NMT translate --threads 1 -m $M <in", 0,
+       "<stdin>: line 2: more than --max-input-length 40 pieces, cropped to them", three, true,
+       [](const Outcome& r, const std::string&) { EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3); }},
+      {kind, "a line of 600 KB, with --max-input-length-policy error",
+       "$NMT -q translate --max-input-length-policy error -m $M <in", 2,
+       "<stdin>: line 2: more than --max-input-length 40 pieces (--max-input-length-policy error)", three},
+      {kind, "one line of 100 MB", "$NMT -q translate --threads 2 -m $M <huge", 0, "cropped to them",
+       "head -c 100000000 /dev/zero | tr '\\0' 'a' >huge; echo >>huge", true,
+       [](const Outcome& r, const std::string&) {
+         EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+         EXPECT_LT(r.peak_rss_mb, 400) << "memory must stay bounded by the input limit";
+       },
+       "", true},
+      {kind, "a last line without a newline", "printf 'the boys are reading .' | $NMT -q translate -m $M", 0, "", "",
+       true, [](const Outcome& r, const std::string&) { EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1); }},
+      {kind, "a NUL byte inside a line", "printf 'the \\0boys\\n' | $NMT -q translate -m $M", 0, "", "", true,
+       [](const Outcome& r, const std::string&) { EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1); }},
+      {kind, "empty input", "$NMT -q translate -m $M </dev/null", 0},
+      {kind, "hypotheses and reference of different lengths", "echo one | $NMT eval -r ref", 2,
+       "hypotheses '<stdin>' and reference 'ref' have different line counts: 1 and 2", "printf 'one\\ntwo\\n' >ref"},
+      {kind, "a reference that does not exist", "$NMT eval -r none </dev/null", 2, "file 'none' does not exist"},
+      {kind, "invalid UTF-8 in a reference", "printf 'one\\ntwo\\n' | $NMT eval -r bad", 2, "bad:2: invalid UTF-8",
+       "printf 'one\\nt\\xc3\\x28o\\n' >bad"},
+      {kind, "a source and reference of different lengths", "$NMT eval -m bleu --model $M --src src --ref ref", 2,
+       "source 'src' and reference 'ref' have different line counts: 1 and 2", "printf 'one\\ntwo\\n' >ref; echo one >src"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+}  // namespace
+}  // namespace nmt::robustness
