@@ -75,10 +75,16 @@ TEST(Checkpoint, BadFilesAreCheckpointErrorsNamingTheFile) {
   test::write_file(d / "truncated.pt", bytes.substr(0, bytes.size() / 2));
   test::write_file(d / "garbage.pt", "not a checkpoint");
   test::write_file(d / "empty.pt", "");
-  // Found by scripts/fuzz.sh: the archive reader threw torch::jit::ErrorReport, a message of several lines.
-  std::filesystem::copy_file(std::string(NMT_SOURCE_DIR) + "/tests/fuzz/corpus/checkpoint/damaged-type-table.pt",
-                             d / "type-table.pt");
-  for (const std::string name : {"truncated.pt", "garbage.pt", "empty.pt", "type-table.pt", "missing.pt"}) {
+  // Damage the envelope's checksum catches: a byte flipped in the middle, a byte appended.
+  std::string flipped = bytes;
+  flipped[flipped.size() / 2] ^= 1;
+  test::write_file(d / "flipped.pt", flipped);
+  test::write_file(d / "extended.pt", bytes + "x");
+  // Found by scripts/fuzz.sh in a checkpoint without the envelope (nmt before 2026-12-02), which LibTorch
+  // reads alone: its archive reader threw torch::jit::ErrorReport, a message of several lines.
+  std::filesystem::copy_file(std::string(NMT_TEST_DATA) + "/legacy-damaged-type-table.pt", d / "type-table.pt");
+  for (const std::string name :
+       {"truncated.pt", "garbage.pt", "empty.pt", "flipped.pt", "extended.pt", "type-table.pt", "missing.pt"}) {
     try {
       load_checkpoint(d / name, *m, nullptr);
       FAIL() << name;
@@ -87,6 +93,9 @@ TEST(Checkpoint, BadFilesAreCheckpointErrorsNamingTheFile) {
       EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
     }
   }
+  // A checkpoint of nmt before the envelope still loads.
+  test::write_file(d / "legacy.pt", bytes.substr(24));
+  EXPECT_NO_THROW(load_checkpoint(d / "legacy.pt", *m, nullptr));
   auto other = make(1, /*hidden=*/12);  // other sizes
   EXPECT_THROW(load_checkpoint(d / "good.pt", *other, nullptr), CheckpointError);
 }

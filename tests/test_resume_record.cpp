@@ -1,10 +1,9 @@
 // The record --resume reads back from a checkpoint: every field checked, and a
 // damaged one named.
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <functional>
-
-#include <torch/torch.h>
 
 #include "nmt/train/resume_record.h"
 #include "nmt/train/rng_state.h"

@@ -19,6 +19,22 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// A key as typed, for a message of one line: control characters escaped as \xNN
+// (found by scripts/fuzz.sh: a key "a\nb" split the message in two).
+std::string printable_key(const std::string& key) {
+  std::string out;
+  for (const char c : key) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += std::string("\\x") + kHex[u >> 4] + kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string join_path(const std::string& prefix, const char* name) {
   return prefix.empty() ? std::string(name) : prefix + "." + name;
 }
@@ -213,7 +229,8 @@ class Reader {
     for (const auto& item : j_.items()) {
       if (std::find(known_.begin(), known_.end(), item.key()) != known_.end()) continue;
       const std::string path = join_path(prefix_, item.key().c_str());
-      throw ConfigError(ctx_.source + ": unknown key '" + path + "'" + did_you_mean(suggest(path, known_)));
+      throw ConfigError(ctx_.source + ": unknown key '" + printable_key(path) + "'" +
+                        did_you_mean(suggest(path, known_)));
     }
   }
 
@@ -268,7 +285,8 @@ void apply_override(json& doc, const Override& o, std::map<std::string, std::str
       if (k.type != "section") all.push_back(k.path);
     }
     const std::string close = closest_match(o.key, all);
-    throw ConfigError(o.name() + ": unknown key" + did_you_mean(close.empty() ? suggest(o.key, {}) : close));
+    const std::string name = o.origin.empty() ? "--set " + printable_key(o.key) : o.origin;
+    throw ConfigError(name + ": unknown key" + did_you_mean(close.empty() ? suggest(o.key, {}) : close));
   }
   json value;
   const bool is_string = info->type == "string" || info->type.front() == '`';
@@ -439,8 +457,9 @@ Config parse_config(const std::string& text, const std::string& source, const st
   json doc;
   try {
     doc = json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line L, column C: ..."
+  } catch (const json::exception& e) {
+    // "[json.exception.parse_error.101] parse error at line L, column C: ...", or
+    // out_of_range.406 "number overflow parsing '1e999'" (found by scripts/fuzz.sh).
     std::string what = e.what();
     const auto pos = what.find("] ");
     if (pos != std::string::npos) what = what.substr(pos + 2);

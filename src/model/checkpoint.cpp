@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <sstream>
+#include <string_view>
 
 #include <torch/serialize.h>
 
@@ -12,6 +13,51 @@ namespace nmt::model {
 namespace {
 
 constexpr int64_t kFormat = 1;
+
+// The file around LibTorch's archive: "NMTCKPT\0", the archive's length and
+// its FNV-1a hash (both little-endian uint64), then the archive. LibTorch's
+// reader can crash on a damaged archive (scripts/fuzz.sh found a SEGV in its
+// type parser), so no byte reaches it before the length and hash match.
+// Files without the envelope are read as before (checkpoints of nmt before
+// 2026-12-02), straight by LibTorch.
+constexpr char kMagic[8] = {'N', 'M', 'T', 'C', 'K', 'P', 'T', '\0'};
+constexpr std::size_t kHeaderBytes = 24;
+
+uint64_t fnv1a(std::string_view bytes) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return h;
+}
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+uint64_t get_u64(std::string_view in) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
+  return v;
+}
+
+// The archive inside checkpoint file `bytes`, or a CheckpointError saying what is wrong with it.
+std::string_view archive_of(std::string_view bytes, const std::string& path) {
+  const std::string name = "checkpoint '" + path + "'";
+  if (bytes.empty()) throw CheckpointError(name + " is empty");
+  if (bytes.substr(0, 4) == std::string_view("PK\x03\x04", 4)) return bytes;  // without the envelope
+  if (bytes.size() < kHeaderBytes || bytes.substr(0, sizeof kMagic) != std::string_view(kMagic, sizeof kMagic)) {
+    throw CheckpointError(name + " is not an nmt checkpoint");
+  }
+  const uint64_t length = get_u64(bytes.substr(8, 8));
+  const std::string_view archive = bytes.substr(kHeaderBytes);
+  if (archive.size() != length) {
+    throw CheckpointError(name + " is truncated or extended: it holds " + std::to_string(archive.size()) +
+                          " bytes of an archive of " + std::to_string(length));
+  }
+  if (fnv1a(archive) != get_u64(bytes.substr(16, 8))) {
+    throw CheckpointError(name + " is corrupt: its checksum does not match its contents");
+  }
+  return archive;
+}
 
 // The first line of a LibTorch message that has text (some begin with a newline).
 std::string first_line(const std::string& s) {
@@ -37,7 +83,11 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
   }
   std::ostringstream bytes;
   archive.save_to(bytes);
-  write_file_atomic(path, bytes.str());
+  const std::string body = bytes.str();
+  std::string file(kMagic, sizeof kMagic);
+  put_u64(file, body.size());
+  put_u64(file, fnv1a(body));
+  write_file_atomic(path, file + body);
 }
 
 std::string load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
@@ -46,10 +96,11 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw CheckpointError("checkpoint '" + path + "' is not a file (a directory or a device)");
   }
-  if (std::filesystem::file_size(path, ec) == 0) throw CheckpointError("checkpoint '" + path + "' is empty");
   try {
     torch::serialize::InputArchive archive;
-    std::istringstream in(read_file(path));
+    std::string bytes = read_file(path);
+    bytes.erase(0, static_cast<std::size_t>(archive_of(bytes, path).data() - bytes.data()));  // the envelope
+    std::istringstream in(bytes);
     // Tensors go straight to the model's device, whichever device saved them.
     const auto params = model.parameters();
     archive.load_from(in, params.empty() ? torch::Device(torch::kCPU) : params.front().device());
@@ -72,7 +123,8 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
     for (const auto& [name, sizes] : expected) {
       if (loaded[name].sizes().vec() != sizes) {
         throw CheckpointError("checkpoint '" + path + "' is for other model sizes: " + name + " is " +
-                              c10::str(loaded[name].sizes()) + ", the config gives " + c10::str(c10::IntArrayRef(sizes)));
+                              c10::str(loaded[name].sizes()) + ", the config gives " +
+                              c10::str(c10::IntArrayRef(sizes)));
       }
     }
     if (optimizer != nullptr) {

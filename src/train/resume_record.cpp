@@ -15,8 +15,11 @@ const json& member(const json& j, const std::string& at, const char* key, json::
   if (!j.is_object() || !j.contains(key)) throw std::invalid_argument(name + " is missing");
   const json& v = j.at(key);
   const bool number = kind == json::value_t::number_float;
-  const bool ok = number ? v.is_number() : kind == json::value_t::number_integer ? v.is_number_integer() : v.type() == kind;
-  if (!ok) throw std::invalid_argument(name + " is " + v.type_name() + ", not the " + json(kind).type_name() + " expected");
+  const bool ok = number                                  ? v.is_number()
+                  : kind == json::value_t::number_integer ? v.is_number_integer()
+                                                          : v.type() == kind;
+  if (!ok)
+    throw std::invalid_argument(name + " is " + v.type_name() + ", not the " + json(kind).type_name() + " expected");
   return v;
 }
 
@@ -26,7 +29,8 @@ int64_t count(const json& j, const std::string& at, const char* key, int64_t min
   if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
     throw std::invalid_argument(name + " is out of range, got " + v.dump());
   }
-  if (v.get<int64_t>() < min) throw std::invalid_argument(name + " must be >= " + std::to_string(min) + ", got " + v.dump());
+  if (v.get<int64_t>() < min)
+    throw std::invalid_argument(name + " must be >= " + std::to_string(min) + ", got " + v.dump());
   return v.get<int64_t>();
 }
 
@@ -41,7 +45,8 @@ ImprovementTracker::State tracker(const json& j, const std::string& at) {
 void check_hex(const json& rng, const char* key) {
   const std::string s = member(rng, "rng", key, json::value_t::string).get<std::string>();
   const bool hex = s.find_first_not_of("0123456789abcdef") == std::string::npos;
-  if (!hex || s.empty() || s.size() % 2 != 0) throw std::invalid_argument(std::string("rng.") + key + " is not a hex string");
+  if (!hex || s.empty() || s.size() % 2 != 0)
+    throw std::invalid_argument(std::string("rng.") + key + " is not a hex string");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "../test_util.h"
 #include "nmt/common/utf8.h"
@@ -21,19 +22,18 @@ namespace fs = std::filesystem;
 namespace {
 
 // The tiny RNNsearch of the suite: 300 toy pairs, trained in about two seconds.
-std::string config_json(const std::string& model_dir) {
-  const std::string toy = test::toy("");
-  return R"({
-  "data": {"train": {"src": ")" + toy + R"(valid.en", "tgt": ")" + toy + R"(valid.fr"},
-           "valid": {"src": ")" + toy + R"(test.en", "tgt": ")" + toy + R"(test.fr"},
-           "max_len": 40},
-  "vocab": {"size": 150},
-  "model": {"rnnsearch": {"embed_dim": 16, "encoder_hidden": 16, "decoder_hidden": 24, "attention_dim": 16,
-                          "maxout_dim": 16}},
-  "training": {"lr": 0.01, "batch_tokens": 300, "log_every": 5, "valid_every": 10, "max_steps": 20},
-  "model_dir": ")" + model_dir + R"("
-}
-)";
+nlohmann::json base_config(const std::string& model_dir) {
+  const auto pair = [](const char* split) {
+    return nlohmann::json{{"src", test::toy(split + std::string(".en"))}, {"tgt", test::toy(split + std::string(".fr"))}};
+  };
+  return {{"data", {{"train", pair("valid")}, {"valid", pair("test")}, {"max_len", 40}}},
+          {"vocab", {{"size", 150}}},
+          {"model",
+           {{"rnnsearch",
+             {{"embed_dim", 16}, {"encoder_hidden", 16}, {"decoder_hidden", 24}, {"attention_dim", 16},
+              {"maxout_dim", 16}}}}},
+          {"training", {{"lr", 0.01}, {"batch_tokens", 300}, {"log_every", 5}, {"valid_every", 10}, {"max_steps", 20}}},
+          {"model_dir", model_dir}};
 }
 
 struct Row {
@@ -46,8 +46,7 @@ class Suite : public ::testing::Environment {
   void SetUp() override {
     root_ = std::make_unique<test::TempDir>();
     model_ = *root_ / "model";
-    test::write_file(*root_ / "c.json", config_json(model_));
-    const auto r = test::run_nmt("-q train --threads 2 -c " + (*root_ / "c.json"));
+    const auto r = test::run_nmt("-q train --threads 2 -c " + write_config(root_->str(), model_));
     if (r.code != 0) throw std::runtime_error("robustness: cannot train the suite's model: " + r.err);
   }
 
@@ -95,7 +94,8 @@ Suite* Suite::instance = nullptr;
 std::string expand(std::string s, const std::string& dir) {
   const std::vector<std::pair<std::string, std::string>> names = {{"$D", dir}, {"$M", Suite::instance->model()}};
   for (const auto& [from, to] : names) {
-    for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+    for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
   }
   return s;
 }
@@ -131,6 +131,13 @@ bool printable(const std::string& line) {
 }  // namespace
 
 const std::string& model_dir() { return Suite::instance->model(); }
+
+std::string write_config(const std::string& dir, const std::string& model_dir, const std::string& training) {
+  auto j = base_config(model_dir);
+  j["training"].update(nlohmann::json::parse(training));
+  test::write_file(dir + "/c.json", j.dump(2));
+  return dir + "/c.json";
+}
 
 Snapshot snapshot(const std::string& root) {
   Snapshot s;
@@ -203,7 +210,7 @@ void record(const std::string& kind, const std::string& fed, const std::string& 
 void run_case(const Case& c) {
   SCOPED_TRACE(c.fed + ": " + c.command);
   test::TempDir d;
-  test::write_file(d / "c.json", config_json(d / "m"));
+  write_config(d.str(), d / "m");
   if (!c.setup.empty()) {
     const auto s = run_bash("set -e; " + c.setup, d.str());
     ASSERT_EQ(s.code, 0) << "setup failed: " << s.err;

@@ -41,7 +41,7 @@ struct Case {
   // For a failure (code != 0): text the one line on stderr must contain.
   // For a success: text some line on stderr must contain (a warning), or "".
   std::string message;
-  std::string setup;  // bash run before the snapshot is taken; not reported
+  std::string setup;             // bash run before the snapshot is taken; not reported
   bool stdout_expected = false;  // a success that prints (translations, scores)
   // Further checks, given the outcome and $D.
   std::function<void(const Outcome&, const std::string& dir)> check;
@@ -62,5 +62,12 @@ void record(const std::string& kind, const std::string& fed, const std::string& 
 
 /// The shared trained model ($M).
 const std::string& model_dir();
+
+/// Writes DIR/c.json: the config $M was trained with, into `model_dir`, with
+/// the `training` keys (a JSON object) changed. Returns its path.
+std::string write_config(const std::string& dir, const std::string& model_dir, const std::string& training = "{}");
+
+/// Setup that copies $M to $D/m, for cases that damage or continue it.
+inline const std::string kCopyModel = "cp -r \"$M\" m; ";
 
 }  // namespace nmt::robustness

@@ -16,20 +16,10 @@
 namespace nmt::robustness {
 namespace {
 
-const std::string kCopy = "cp -r \"$M\" m; ";
 // Resumes the copy of $M (20 steps) to step 25, which writes checkpoints/step-25.pt.
 const std::string kResume = "$NMT -q train --resume -c $CFG --set training.max_steps=25";
 // 30,000 lines to translate, enough to be killed or cut off in the middle.
 const std::string kMany = "yes 'the boys are reading .' | head -n 30000 >many; ";
-
-// The tiny toy config of $M with `training` keys added.
-std::string config_with(const std::string& dir, const std::string& model_dir, const std::string& training) {
-  auto j = nlohmann::json::parse(test::slurp(robustness::model_dir() + "/config.json"));
-  j["model_dir"] = model_dir;
-  j["training"].update(nlohmann::json::parse(training));
-  test::write_file(dir + "/c.json", j.dump());
-  return dir + "/c.json";
-}
 
 TEST(Robustness, OutputThatCannotBeWritten) {
   const std::string kind = "Output that cannot be written";
@@ -62,7 +52,8 @@ TEST(Robustness, OutputThatCannotBeWritten) {
   EXPECT_EQ(k.code, 128 + SIGKILL);
   EXPECT_TRUE(out.empty() || out.back() == '\n') << out.substr(out.size() > 80 ? out.size() - 80 : 0);
   record(kind, "translate killed with SIGKILL mid-stream", kill,
-         "killed after " + std::to_string(test::count_lines(out)) + " of 30000 lines", "nothing: the output ends with a whole line");
+         "killed after " + std::to_string(test::count_lines(out)) + " of 30000 lines",
+         "nothing: the output ends with a whole line");
 }
 
 bool can_mount_small_disk() { return std::system("unshare -rm true >/dev/null 2>&1") == 0; }
@@ -76,24 +67,25 @@ TEST(Robustness, DiskFaultsAndLimits) {
   };
   std::vector<Case> cases = {
       {kind, "EIO while writing a checkpoint", "LD_PRELOAD=$FAULT NMT_FAULT_PATH=step-25.pt " + kResume, 1,
-       "cannot write '$D/m/checkpoints/step-25.pt': Input/output error", kCopy},
-      {kind, "EIO while writing the training cache", "LD_PRELOAD=$FAULT NMT_FAULT_PATH=cache/train $NMT -q prepare -c $CFG",
-       1, "cannot write '$D/m/cache/train.bin': Input/output error", kCopy + "rm -r m/cache"},
+       "cannot write '$D/m/checkpoints/step-25.pt': Input/output error", kCopyModel},
+      {kind, "EIO while writing the training cache",
+       "LD_PRELOAD=$FAULT NMT_FAULT_PATH=cache/train $NMT -q prepare -c $CFG", 1,
+       "cannot write '$D/m/cache/train.bin': Input/output error", kCopyModel + "rm -r m/cache"},
       {kind, "EIO while appending to metrics.jsonl", "LD_PRELOAD=$FAULT NMT_FAULT_PATH=metrics.jsonl " + kResume, 1,
-       "cannot write '$D/m/metrics.jsonl': Input/output error", kCopy},
+       "cannot write '$D/m/metrics.jsonl': Input/output error", kCopyModel},
       {kind, "EIO while appending to train.log", "LD_PRELOAD=$FAULT NMT_FAULT_PATH=train.log " + kResume, 1,
-       "cannot write '$D/m/train.log': Input/output error", kCopy},
+       "cannot write '$D/m/train.log': Input/output error", kCopyModel},
       {kind, "a file-size limit (SIGXFSZ) below a checkpoint's size", "ulimit -f 200; " + kResume, 1,
-       "cannot write '$D/m/checkpoints/step-25.pt': File too large", kCopy},
+       "cannot write '$D/m/checkpoints/step-25.pt': File too large", kCopyModel},
   };
   if (can_mount_small_disk()) {
     cases.push_back({kind, "a full disk (100 KB free) when a checkpoint is written",
                      "$HERE/small_disk.sh $D/m 100 " + kResume, 1,
-                     "cannot write '$D/m/checkpoints/step-25.pt': No space left on device", kCopy, false, intact});
+                     "cannot write '$D/m/checkpoints/step-25.pt': No space left on device", kCopyModel, false, intact});
     cases.push_back({kind, "a full disk (8 KB free) when the cache is written",
                      "$HERE/small_disk.sh $D/m 8 $NMT -q prepare -c $CFG", 1,
-                     "cannot write '$D/m/cache/train.bin': No space left on device", kCopy + "rm -r m/cache", false,
-                     intact});
+                     "cannot write '$D/m/cache/train.bin': No space left on device", kCopyModel + "rm -r m/cache",
+                     false, intact});
   } else {
     ADD_FAILURE() << "cannot mount a small file system here (unshare -rm): the full-disk cases did not run";
   }
@@ -102,14 +94,15 @@ TEST(Robustness, DiskFaultsAndLimits) {
 
 TEST(Robustness, TwoWritersOnOneModelDirectory) {
   test::TempDir d;
-  config_with(d.str(), d / "m", R"({"max_steps": 100000, "early_stopping": {"patience": 0}})");
+  write_config(d.str(), d / "m", R"({"max_steps": 100000, "early_stopping": {"patience": 0}})");
   // A run that holds $D/m; a second train or prepare into it fails at once, naming its PID.
-  const auto r = run_bash(
-      kCopy + "$NMT -q train --resume -c c.json 2>first.err & pid=$!; "
-              "for i in $(seq 600); do grep -q '\"step\": 25' m/metrics.jsonl && break; sleep 0.1; done; "
-              "$NMT train --resume -c c.json 2>second.err; a=$?; $NMT prepare -c c.json 2>third.err; b=$?; "
-              "echo $pid >pid; kill -KILL $pid; wait $pid; exit $((a * 10 + b))",
-      d.str());
+  const auto r =
+      run_bash(kCopyModel +
+                   "$NMT -q train --resume -c c.json 2>first.err & pid=$!; "
+                   "for i in $(seq 600); do grep -q '\"step\": 25' m/metrics.jsonl && break; sleep 0.1; done; "
+                   "$NMT train --resume -c c.json 2>second.err; a=$?; $NMT prepare -c c.json 2>third.err; b=$?; "
+                   "echo $pid >pid; kill -KILL $pid; wait $pid; exit $((a * 10 + b))",
+               d.str());
   EXPECT_EQ(r.code, 11) << r.err;
   const std::string pid = test::slurp(d / "pid").substr(0, test::slurp(d / "pid").find('\n'));
   for (const char* f : {"second.err", "third.err"}) {
@@ -121,26 +114,26 @@ TEST(Robustness, TwoWritersOnOneModelDirectory) {
   // Killed with SIGKILL, the first run still left every line it had logged in train.log.
   EXPECT_NE(test::slurp(d / "m/train.log").find("resumed from"), std::string::npos);
   const std::string kind = "Two writers on one model directory";
-  record(kind, "a second `train` while one runs", "$NMT train --resume -c c.json", "exit 1: `nmt: error: model_dir '$D/m' is in use by another nmt (pid " + pid + ")`", "nothing");
+  record(kind, "a second `train` while one runs", "$NMT train --resume -c c.json",
+         "exit 1: `nmt: error: model_dir '$D/m' is in use by another nmt (pid " + pid + ")`", "nothing");
   record(kind, "`prepare` while `train` runs", "$NMT prepare -c c.json", "exit 1: the same line", "nothing");
-  record(kind, "the holder killed with SIGKILL", "kill -KILL $pid", "the lock went with it; train.log holds every line logged",
-         "nothing");
+  record(kind, "the holder killed with SIGKILL", "kill -KILL $pid",
+         "the lock went with it; train.log holds every line logged", "nothing");
 }
 
 TEST(Robustness, KilledAtRandomMomentsTrainingResumesFromAnIntactCheckpoint) {
   test::TempDir d;
   // A checkpoint every 2 updates, so that kills land in checkpoint writes too.
-  const std::string config =
-      config_with(d.str(), d / "m", R"({"max_steps": 60, "valid_every": 2, "early_stopping": {"patience": 0}})");
+  write_config(d.str(), d / "m", R"({"max_steps": 60, "valid_every": 2, "early_stopping": {"patience": 0}})");
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> delay_ms(300, 1500);
   const int kills = 6;
   for (int kill = 0; kill < kills; ++kill) {
     const bool resume = std::filesystem::exists(d / "m/checkpoints/last.pt");
-    const auto r = run_bash("$NMT -q train --threads 1 " + std::string(resume ? "--resume " : "") + "-c c.json & " +
-                                "pid=$!; sleep " + std::to_string(delay_ms(rng) / 1000.0) +
-                                "; kill -KILL $pid; wait $pid; exit 0",
-                            d.str());
+    const auto r =
+        run_bash("$NMT -q train --threads 1 " + std::string(resume ? "--resume " : "") + "-c c.json & " +
+                     "pid=$!; sleep " + std::to_string(delay_ms(rng) / 1000.0) + "; kill -KILL $pid; wait $pid; exit 0",
+                 d.str());
     ASSERT_EQ(r.code, 0) << r.err;
     if (std::filesystem::exists(d / "m/checkpoints/last.pt")) {
       EXPECT_NO_THROW(model::load_model(d / "m", "last", torch::kCPU)) << "after kill " << kill;
@@ -163,7 +156,7 @@ TEST(Robustness, KilledAtRandomMomentsTrainingResumesFromAnIntactCheckpoint) {
 TEST(Robustness, NonFiniteUpdatesAreSkippedThenTrainingStopsWithTheLastGoodState) {
   test::TempDir d;
   // An absurd learning rate: the first update blows the weights up, every later loss is NaN.
-  config_with(d.str(), d / "m", R"({"lr": 1e30, "max_bad_steps": 3})");
+  write_config(d.str(), d / "m", R"({"lr": 1e30, "max_bad_steps": 3})");
   const std::string command = "$NMT train --threads 2 -c c.json";
   const auto r = run_bash(command, d.str());
   EXPECT_EQ(r.code, 1) << r.err;
@@ -177,8 +170,8 @@ TEST(Robustness, NonFiniteUpdatesAreSkippedThenTrainingStopsWithTheLastGoodState
   // The weights of step 1, the last update applied, are in last.pt and translate.
   const auto t = run_bash("echo 'the boys are reading .' | $NMT -q translate --checkpoint last -m m", d.str());
   EXPECT_EQ(t.code, 0) << t.err;
-  record("Numerical faults",
-         "training.lr 1e30 (every loss after the first update is NaN), training.max_bad_steps 3", command,
+  record("Numerical faults", "training.lr 1e30 (every loss after the first update is NaN), training.max_bad_steps 3",
+         command,
          "3 updates skipped and logged, then exit 1: `" + error + " had a NaN or infinite loss or gradient; …`",
          "nothing: last.pt holds the weights of step 1 and translates");
 }
