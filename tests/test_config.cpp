@@ -191,6 +191,24 @@ TEST(Config, EveryShippedConfigLoads) {
   }
 }
 
+TEST(Config, DurationsReadAsTrainersWriteThem) {
+  EXPECT_EQ(parse_duration("90s"), 90);
+  EXPECT_EQ(parse_duration("40m"), 2400);
+  EXPECT_EQ(parse_duration("2h"), 7200);
+  EXPECT_EQ(parse_duration("1h30m"), 5400);
+  EXPECT_EQ(parse_duration("1.5h"), 5400);
+  for (const std::string bad : {"", "forty", "40", "40x", "m", "-5m", "0s", "1.2.3m", "40 m"}) {
+    EXPECT_THROW(parse_duration(bad), std::invalid_argument) << bad;
+  }
+  try {
+    parse_config("{}", "c.json", {"training.max_time=40 minutes"});
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "--set training.max_time: '40 minutes' has an unknown unit ' '; write it as 90s, "
+                                     "40m, 2h or 1h30m");
+  }
+}
+
 TEST(Config, ClosestMatch) {
   EXPECT_EQ(closest_match("batch_token", {"batch_tokens", "beam"}), "batch_tokens");
   EXPECT_EQ(closest_match("dropuot", {"dropout", "seed"}), "dropout");

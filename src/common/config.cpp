@@ -1,12 +1,14 @@
 #include "nmt/common/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -412,11 +414,42 @@ Override Override::from_set(const std::string& assignment) {
   return {assignment.substr(0, eq), assignment.substr(eq + 1), ""};
 }
 
+double parse_duration(const std::string& text) {
+  const std::string example = "; write it as 90s, 40m, 2h or 1h30m";
+  if (text.empty()) throw std::invalid_argument("an empty duration" + example);
+  double total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t end = i;
+    while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) ++end;
+    if (end == i || end == text.size()) throw std::invalid_argument("'" + text + "' is not a duration" + example);
+    char* stop = nullptr;
+    const std::string number = text.substr(i, end - i);
+    const double value = std::strtod(number.c_str(), &stop);
+    if (*stop != '\0') throw std::invalid_argument("'" + text + "' is not a duration" + example);
+    const char unit = text[end];
+    if (unit != 's' && unit != 'm' && unit != 'h') {
+      throw std::invalid_argument("'" + text + "' has an unknown unit '" + std::string(1, unit) + "'" + example);
+    }
+    total += value * (unit == 'h' ? 3600 : unit == 'm' ? 60 : 1);
+    i = end + 1;
+  }
+  if (!(total > 0)) throw std::invalid_argument("'" + text + "' is not a positive duration");
+  return total;
+}
+
 void Config::validate(const std::map<std::string, std::string>& origins) const {
   const auto name = [&](const std::string& key) {
     const auto it = origins.find(key);
     return it != origins.end() ? it->second : "config key " + key;
   };
+  if (!training.max_time.empty()) {
+    try {
+      parse_duration(training.max_time);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(name("training.max_time") + ": " + e.what());
+    }
+  }
   require_pair(data.train, "data.train");
   require_pair(data.valid, "data.valid");
   require_pair(data.test, "data.test");

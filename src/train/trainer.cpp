@@ -271,6 +271,7 @@ TrainSummary Trainer::run() {
   start_ = win_start_ = std::chrono::steady_clock::now();
   TrainSummary summary;
   const int64_t total = planned_steps();
+  const double max_time = t_.max_time.empty() ? 0.0 : parse_duration(t_.max_time);
   while (true) {
     if (stop_requested()) {
       summary.stop_reason = "interrupted";
@@ -278,6 +279,10 @@ TrainSummary Trainer::run() {
     }
     if (t_.max_steps > 0 && step_ >= t_.max_steps) {
       summary.stop_reason = "max_steps";
+      break;
+    }
+    if (max_time > 0 && elapsed_before_ + seconds_since(start_) >= max_time) {
+      summary.stop_reason = "max_time";
       break;
     }
     auto ids = batcher_->next_indices();

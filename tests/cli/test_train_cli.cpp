@@ -163,6 +163,28 @@ TEST(TrainCli, SameSeedThreadsAndDataGiveBitIdenticalWeightsResumedOrNot) {
   expect_same_weights(d / "one", d / "parts");
 }
 
+TEST(TrainCli, MaxTimeStopsAfterALastValidationAndTheCheckpoints) {
+  test::TempDir d;
+  const auto r = run_nmt("train --threads 1 -c " + write_config(d, "model", R"(, "max_steps": 100000)") +
+                         " --set training.max_time=3s");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("stopped (max_time) at step"), std::string::npos) << r.err;
+  nlohmann::json last_event;
+  int64_t last_valid = -1;
+  std::istringstream events(test::slurp(d / "model/metrics.jsonl"));
+  for (std::string line; std::getline(events, line);) {
+    last_event = nlohmann::json::parse(line);
+    if (last_event.at("event") == "valid") last_valid = last_event.at("step").get<int64_t>();
+  }
+  EXPECT_EQ(last_event.at("event"), "end");
+  EXPECT_EQ(last_event.at("reason"), "max_time");
+  EXPECT_EQ(last_valid, last_event.at("step").get<int64_t>());  // validated at the step it stopped
+  EXPECT_LT(last_event.at("elapsed_s").get<double>(), 30.0);
+  for (const char* f : {"checkpoints/last.pt", "checkpoints/best.pt"}) {
+    EXPECT_TRUE(std::filesystem::exists(d / ("model/" + std::string(f)))) << f;
+  }
+}
+
 TEST(TrainCli, SigintSavesACheckpointThatResumes) {
   test::TempDir d;
   const std::string config = write_config(d, "model", R"(, "max_steps": 100000)");

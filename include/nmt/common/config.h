@@ -241,6 +241,7 @@ struct TrainingConfig {
   int64_t keep_checkpoints = 5;
   int64_t threads = 0;
   int64_t max_bad_steps = 10;
+  std::string max_time;  // a duration (parse_duration); empty: no limit
 
   template <class V>
   void visit(V& v) {
@@ -263,6 +264,9 @@ struct TrainingConfig {
             Range::at_least(1));
     v.field("max_steps", max_steps, "Stop after this many updates; 0 means no limit.", Range::at_least(0));
     v.field("max_epochs", max_epochs, "Stop after this many epochs; 0 means no limit.", Range::at_least(0));
+    v.field("max_time", max_time,
+            "Stop when this much time has passed (\"90s\", \"40m\", \"2h\", \"1h30m\"; runs resumed with "
+            "`--resume` count together), after a last validation and the checkpoints; empty means no limit.");
     v.field("label_smoothing", label_smoothing, "Label smoothing epsilon.", Range::half_open(0, 1));
     v.field("clip_norm", clip_norm, "Gradient-norm clipping threshold; 0 disables.", Range::at_least(0));
     v.field("dropout", dropout, "Dropout rate.", Range::half_open(0, 1));
@@ -281,6 +285,10 @@ struct TrainingConfig {
             Range::at_least(1));
   }
 };
+
+/// A duration as "90s", "40m", "2h", "1.5h" or "1h30m" (units s, m, h, summed),
+/// in seconds; std::invalid_argument saying what is wrong otherwise.
+double parse_duration(const std::string& text);
 
 struct DecodingConfig {
   int64_t beam = 5;
