@@ -11,6 +11,7 @@ namespace nmt::cli {
 
 using Verb = std::pair<CLI::App*, std::function<void()>>;
 
+Verb setup_average(CLI::App& app);
 Verb setup_bench(CLI::App& app);
 Verb setup_eval(CLI::App& app);
 Verb setup_prepare(CLI::App& app);

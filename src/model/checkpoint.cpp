@@ -1,5 +1,8 @@
 #include "nmt/model/checkpoint.h"
 
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <string_view>
@@ -69,7 +72,7 @@ std::string first_line(const std::string& s) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                     const std::string& meta) {
+                     const std::string& meta, const NamedTensors* average) {
   torch::serialize::OutputArchive archive;
   archive.write("format", torch::tensor(kFormat));
   archive.write("meta", c10::IValue(meta));
@@ -81,6 +84,11 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
     optimizer->save(opt_archive);
     archive.write("optimizer", opt_archive);
   }
+  if (average != nullptr) {
+    torch::serialize::OutputArchive average_archive;
+    for (const auto& t : *average) average_archive.write(t.key(), t.value());
+    archive.write("average", average_archive);
+  }
   std::ostringstream bytes;
   archive.save_to(bytes);
   const std::string body = bytes.str();
@@ -90,7 +98,9 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
   write_file_atomic(path, file + body);
 }
 
-std::string load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
+std::string load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                            NamedTensors* average, bool* has_average) {
+  if (has_average != nullptr) *has_average = false;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw CheckpointError("checkpoint '" + path + "' does not exist");
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -132,6 +142,23 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
       archive.read("optimizer", opt_archive);
       optimizer->load(opt_archive);
     }
+    torch::serialize::InputArchive average_archive;
+    if (average != nullptr && archive.try_read("average", average_archive)) {
+      for (const auto& [name, sizes] : expected) {
+        torch::Tensor t;
+        average_archive.read(name, t);
+        if (t.sizes().vec() != sizes) {
+          throw CheckpointError("checkpoint '" + path + "' has an average of other sizes: " + name + " is " +
+                                c10::str(t.sizes()));
+        }
+        if (average->contains(name)) {
+          (*average)[name] = t.to((*average)[name].device());
+        } else {
+          average->insert(name, t);
+        }
+      }
+      if (has_average != nullptr) *has_average = true;
+    }
     return meta.toStringRef();
   } catch (const CheckpointError&) {
     throw;
@@ -143,6 +170,22 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
     throw CheckpointError("checkpoint '" + path + "' is truncated, corrupt or for another model: " +
                           first_line(e.what()));
   }
+}
+
+std::vector<std::pair<int64_t, std::string>> numbered_checkpoints(const std::string& dir) {
+  std::vector<std::pair<int64_t, std::string>> numbered;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    int64_t step = 0;
+    int used = 0;
+    if (std::sscanf(name.c_str(), "step-%" SCNd64 ".pt%n", &step, &used) == 1 &&
+        static_cast<std::size_t>(used) == name.size()) {
+      numbered.emplace_back(step, entry.path().string());
+    }
+  }
+  std::sort(numbered.begin(), numbered.end());
+  return numbered;
 }
 
 }  // namespace nmt::model

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
 #include "nmt/model/checkpoint.h"
@@ -29,9 +31,54 @@ LoadedModel load_model(const std::string& model_dir, const std::string& which, t
                                                       : which;
   m.model = make_model(m.config, m.vocabs.src.size(), m.vocabs.tgt.size());
   m.model->to(device);
-  load_checkpoint(m.checkpoint, *m.model, nullptr);
+  load_weights(m.checkpoint, *m.model);
   m.model->eval();
   return m;
+}
+
+void load_weights(const std::string& checkpoint, torch::nn::Module& model) {
+  NamedTensors average;
+  bool has_average = false;
+  load_checkpoint(checkpoint, model, nullptr, &average, &has_average);
+  if (has_average) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model.named_parameters()) p.value().copy_(average[p.key()]);
+  }
+}
+
+void average_checkpoints(const std::string& model_dir, const std::vector<std::string>& checkpoints,
+                         const std::string& output) {
+  if (checkpoints.empty()) throw ConfigError("no checkpoints to average");
+  LoadedModel m = load_model(model_dir, checkpoints.front(), torch::kCPU);
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> sum;  // in double, so that the order of the sum does not matter
+  for (const auto& p : m.model->parameters()) sum.push_back(p.to(torch::kFloat64));
+  for (std::size_t i = 1; i < checkpoints.size(); ++i) {
+    try {
+      load_weights(checkpoints[i], *m.model);
+    } catch (const CheckpointError& e) {
+      throw CheckpointError(std::string(e.what()) + " (averaged with '" + checkpoints.front() + "')");
+    }
+    const auto params = m.model->parameters();
+    for (std::size_t k = 0; k < params.size(); ++k) sum[k] += params[k].to(torch::kFloat64);
+  }
+  auto params = m.model->parameters();
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    params[k].copy_(sum[k] / static_cast<double>(checkpoints.size()));
+  }
+  save_checkpoint(output, *m.model, nullptr, nlohmann::json{{"averaged", checkpoints}}.dump());
+}
+
+std::vector<std::string> last_checkpoints(const std::string& model_dir, int64_t n) {
+  const std::string dir = model_dir + "/checkpoints";
+  const auto numbered = numbered_checkpoints(dir);
+  if (static_cast<int64_t>(numbered.size()) < n) {
+    throw ConfigError("--last " + std::to_string(n) + ": '" + dir + "' holds " + std::to_string(numbered.size()) +
+                      " numbered checkpoints (step-N.pt)");
+  }
+  std::vector<std::string> out;
+  for (auto it = numbered.end() - n; it != numbered.end(); ++it) out.push_back(it->second);
+  return out;
 }
 
 }  // namespace nmt::model

@@ -28,6 +28,7 @@
 #include "nmt/train/saver.h"
 #include "nmt/train/step.h"
 #include "nmt/train/validation.h"
+#include "nmt/train/weight_average.h"
 
 namespace nmt::train {
 namespace fs = std::filesystem;
@@ -59,7 +60,9 @@ class Trainer {
   double train_step(const data::Batch& batch);
   bool validate_and_save();  // true when early stopping says stop
   /// last.pt with the current state; see CheckpointSaver::save.
-  void save(bool numbered, bool best) { saver_.save(step_, *model_, *optimizer_, meta().dump(), numbered, best); }
+  void save(bool numbered, bool best) {
+    saver_.save(step_, *model_, *optimizer_, meta().dump(), numbered, best, average_ ? &average_->tensors() : nullptr);
+  }
   json meta() const;
   void log_window();
   int64_t planned_steps() const;
@@ -77,6 +80,7 @@ class Trainer {
   std::optional<Validator> validator_;
   std::shared_ptr<model::Seq2Seq> model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::optional<WeightAverage> average_;  // training.ema_decay > 0
   std::optional<data::Batcher> batcher_;
   std::optional<MetricsLog> metrics_;
 
@@ -118,6 +122,7 @@ void Trainer::setup() {
   model_ = model::make_model(config_, data_.vocabs.src.size(), data_.vocabs.tgt.size());
   model_->to(device_);
   optimizer_ = make_optimizer(t_, model_->parameters());
+  if (t_.ema_decay > 0) average_.emplace(*model_, t_.ema_decay);
   batcher_.emplace(*data_.train, data::BatcherOptions::from_config(t_));
   batches_per_epoch_ = static_cast<int64_t>(batcher_->epoch_plan(1).size());
   metrics_.emplace(config_.model_dir + "/metrics.jsonl");
@@ -134,7 +139,13 @@ void Trainer::setup() {
 void Trainer::resume() {
   const std::string path = saver_.last();
   try {
-    const ResumeRecord r = parse_resume_record(model::load_checkpoint(path, *model_, optimizer_.get()));
+    bool has_average = false;
+    const ResumeRecord r = parse_resume_record(model::load_checkpoint(
+        path, *model_, optimizer_.get(), average_ ? &average_->tensors() : nullptr, &has_average));
+    if (average_ && !has_average) {
+      NMT_INFO("train", "{} holds no weight average: training.ema_decay starts one from its weights", path);
+      average_.emplace(*model_, t_.ema_decay);
+    }
     restore_rng(r.rng, device_);
     step_ = r.step;
     position_ = r.position;
@@ -187,6 +198,7 @@ double Trainer::train_step(const data::Batch& batch) {
     return r.loss;
   }
   bad_steps_ = 0;
+  if (average_) average_->update(*model_);
   win_loss_ += r.loss * static_cast<double>(r.tokens);
   win_nll_ += r.nll;
   win_norm_ += r.grad_norm;
@@ -237,7 +249,9 @@ bool Trainer::validate_and_save() {
     return false;
   }
   const auto t0 = std::chrono::steady_clock::now();
+  if (average_) average_->swap(*model_);  // validate the averaged weights
   const Validation v = validator_->run(*model_, device_);
+  if (average_) average_->swap(*model_);
   const double secs = seconds_since(t0);
   valid_seconds_ += secs;
   const Metric metric = early_stopping_.metric();

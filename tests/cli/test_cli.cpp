@@ -21,7 +21,8 @@ TEST(Cli, VersionReportsTorchBlasAndThreads) {
 
 TEST(Cli, HelpOnEveryVerb) {
   for (const std::string verb :
-       {"", "train", "translate", "eval", "prepare", "vocab", "config", "bench", "bench train", "bench translate"}) {
+       {"", "train", "translate", "eval", "prepare", "vocab", "config", "average", "bench", "bench train",
+        "bench translate"}) {
     const auto r = run_nmt(verb + " --help");
     EXPECT_EQ(r.code, 0) << verb;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;

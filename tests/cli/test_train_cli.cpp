@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "../test_util.h"
+#include "nmt/model/checkpoint.h"
 #include "nmt/model/load.h"
 
 namespace nmt {
@@ -161,6 +162,57 @@ TEST(TrainCli, SameSeedThreadsAndDataGiveBitIdenticalWeightsResumedOrNot) {
   const auto second = run_nmt("-q train --threads 2 --resume -c " + write_config(d, "parts", R"(, "max_steps": 6)"));
   ASSERT_EQ(second.code, 0) << second.err;
   expect_same_weights(d / "one", d / "parts");
+}
+
+TEST(TrainCli, ResumedWithEmaItGivesTheSameLossesAndAverage) {
+  test::TempDir d;
+  const std::string ema = R"(, "ema_decay": 0.9, "valid_every": 4)";
+  ASSERT_EQ(run_nmt("-q train --threads 2 -c " + write_config(d, "whole", ema + R"(, "max_steps": 8)")).code, 0);
+  ASSERT_EQ(run_nmt("-q train --threads 2 -c " + write_config(d, "parts", ema + R"(, "max_steps": 4)")).code, 0);
+  ASSERT_EQ(run_nmt("-q train --threads 2 --resume -c " + write_config(d, "parts", ema + R"(, "max_steps": 8)")).code,
+            0);
+  EXPECT_EQ(train_losses(d / "whole/metrics.jsonl"), train_losses(d / "parts/metrics.jsonl"));
+  // load_model gives a checkpoint's averaged weights when it holds them: the averages match bit for bit.
+  expect_same_weights(d / "whole", d / "parts");
+  // ... and they are not the raw weights.
+  const auto averaged = model::load_model(d / "whole", "last", torch::kCPU);
+  auto raw = model::load_model(d / "whole", "last", torch::kCPU);
+  model::load_checkpoint(d / "whole/checkpoints/last.pt", *raw.model, nullptr);
+  EXPECT_FALSE(torch::equal(averaged.model->parameters().front(), raw.model->parameters().front()));
+}
+
+TEST(TrainCli, AverageOfTwoCheckpointsIsTheirMidpoint) {
+  test::TempDir d;
+  ASSERT_EQ(run_nmt("-q train --threads 2 -c " + write_config(d, "m", R"(, "max_steps": 8, "valid_every": 4)")).code, 0);
+  const auto r = run_nmt("average -m " + (d / "m") + " --last 2 -o " + (d / "avg.pt"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  const auto a = model::load_model(d / "m", d / "m/checkpoints/step-4.pt", torch::kCPU);
+  const auto b = model::load_model(d / "m", d / "m/checkpoints/step-8.pt", torch::kCPU);
+  const auto avg = model::load_model(d / "m", d / "avg.pt", torch::kCPU);
+  const auto pb = b.model->named_parameters(), pavg = avg.model->named_parameters();
+  for (const auto& p : a.model->named_parameters()) {
+    EXPECT_TRUE(torch::allclose(pavg[p.key()], (p.value() + pb[p.key()]) / 2, 1e-6, 1e-7)) << p.key();
+  }
+  const auto t = run_nmt("-q translate --threads 1 --checkpoint " + (d / "avg.pt") + " -m " + (d / "m"),
+                         "the boys are reading .\n");
+  EXPECT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(test::count_lines(t.out), 1);
+  // A checkpoint of other sizes names both files; too few checkpoints, or none, are usage errors.
+  ASSERT_EQ(run_nmt("-q train --threads 2 -c " + write_config(d, "other", R"(, "max_steps": 1)") +
+                    " --set model.rnnsearch.embed_dim=8")
+                .code,
+            0);
+  expect_error(run_nmt("average -m " + (d / "m") + " " + (d / "m/checkpoints/step-4.pt") + " " +
+                       (d / "other/checkpoints/last.pt") + " -o " + (d / "x.pt")),
+               2, "'" + (d / "other/checkpoints/last.pt") + "' is for other model sizes");
+  expect_error(run_nmt("average -m " + (d / "m") + " " + (d / "m/checkpoints/step-4.pt") + " " +
+                       (d / "other/checkpoints/last.pt") + " -o " + (d / "x.pt")),
+               2, "(averaged with '" + (d / "m/checkpoints/step-4.pt") + "')");
+  expect_error(run_nmt("average -m " + (d / "m") + " --last 3 -o " + (d / "x.pt")), 2,
+               "--last 3: '" + (d / "m") + "/checkpoints' holds 2 numbered checkpoints");
+  expect_error(run_nmt("average -m " + (d / "m") + " -o " + (d / "x.pt")), 2, "needs either --last N or checkpoint");
+  EXPECT_FALSE(std::filesystem::exists(d / "x.pt"));
 }
 
 TEST(TrainCli, MaxTimeStopsAfterALastValidationAndTheCheckpoints) {

@@ -38,6 +38,8 @@ TEST(Robustness, ConfigFilesAndFlags) {
        "--set training.lr: a value that is not valid UTF-8"},
       {kind, "NaN for a float option", "$NMT train -c $CFG --set training.lr=nan", 2,
        "--set training.lr: expected a number, got string \"nan\""},
+      {kind, "an EMA decay of 1", "$NMT train -c $CFG --set training.ema_decay=1", 2,
+       "--set training.ema_decay: must be in [0, 1), got 1"},
       {kind, "a time budget that does not parse", "$NMT train -c $CFG --set training.max_time=forty", 2,
        "--set training.max_time: 'forty' is not a duration; write it as 90s, 40m, 2h or 1h30m"},
       {kind, "a negative thread count", "$NMT train -c $CFG --threads=-1", 2, "--threads: must be >= 0, got -1"},

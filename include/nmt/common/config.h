@@ -242,6 +242,7 @@ struct TrainingConfig {
   int64_t threads = 0;
   int64_t max_bad_steps = 10;
   std::string max_time;  // a duration (parse_duration); empty: no limit
+  double ema_decay = 0;
 
   template <class V>
   void visit(V& v) {
@@ -268,6 +269,10 @@ struct TrainingConfig {
             "Stop when this much time has passed (\"90s\", \"40m\", \"2h\", \"1h30m\"; runs resumed with "
             "`--resume` count together), after a last validation and the checkpoints; empty means no limit.");
     v.field("label_smoothing", label_smoothing, "Label smoothing epsilon.", Range::half_open(0, 1));
+    v.field("ema_decay", ema_decay,
+            "Keep an exponential moving average of the weights with this decay (e.g. 0.9999), updated after every "
+            "update; validation, best.pt and translation use it. 0 turns it off.",
+            Range::half_open(0, 1));
     v.field("clip_norm", clip_norm, "Gradient-norm clipping threshold; 0 disables.", Range::at_least(0));
     v.field("dropout", dropout, "Dropout rate.", Range::half_open(0, 1));
     v.field("valid_every", valid_every, "Validate (loss and dev BLEU) and checkpoint every N updates.",

@@ -2,21 +2,34 @@
 // position, schedule, ...), in one file written atomically (temp file, fsync, rename).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
 namespace nmt::model {
 
-/// Writes `model`, `optimizer` (may be null) and `meta` (JSON text) to `path`.
-void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                     const std::string& meta);
+/// Parameters by name, as Module::named_parameters() gives them.
+using NamedTensors = torch::OrderedDict<std::string, torch::Tensor>;
 
-/// Restores what save_checkpoint wrote and returns the JSON record. A missing,
-/// truncated or corrupt file, or one made for other model sizes, is a
-/// CheckpointError naming the file.
-std::string load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer);
+/// Writes `model`, `optimizer` (may be null), `average` (the averaged
+/// parameters, train/weight_average.h; may be null) and `meta` (JSON text) to `path`.
+void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                     const std::string& meta, const NamedTensors* average = nullptr);
+
+/// Restores what save_checkpoint wrote and returns the JSON record; when
+/// `average` is given and the file holds averaged parameters, they go there
+/// (and `*has_average` says so). A missing, truncated or corrupt file, or one
+/// made for other model sizes, is a CheckpointError naming the file.
+std::string load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                            NamedTensors* average = nullptr, bool* has_average = nullptr);
+
+/// The numbered checkpoints (step-N.pt) in directory `dir`, as (N, path), by N;
+/// none when `dir` does not exist.
+std::vector<std::pair<int64_t, std::string>> numbered_checkpoints(const std::string& dir);
 
 }  // namespace nmt::model

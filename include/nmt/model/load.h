@@ -29,4 +29,19 @@ struct LoadedModel {
 LoadedModel load_model(const std::string& model_dir, const std::string& which, torch::Device device,
                        const std::vector<Override>& overrides = {});
 
+/// Loads the weights translation uses from `checkpoint` into `model`: its
+/// weight average when it holds one (training.ema_decay), else its weights.
+void load_weights(const std::string& checkpoint, torch::nn::Module& model);
+
+/// Writes to `output` a checkpoint (without optimizer) whose weights are the
+/// mean of those of `checkpoints` (each read as load_weights reads it), all of
+/// the model in `model_dir`; at least one. A checkpoint that does not fit the
+/// model is a CheckpointError naming it and the first.
+void average_checkpoints(const std::string& model_dir, const std::vector<std::string>& checkpoints,
+                         const std::string& output);
+
+/// The newest `n` numbered checkpoints (step-N.pt) of `model_dir`, oldest
+/// first; ConfigError when it holds fewer.
+std::vector<std::string> last_checkpoints(const std::string& model_dir, int64_t n);
+
 }  // namespace nmt::model

@@ -10,6 +10,8 @@
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
+#include "nmt/model/checkpoint.h"
+
 namespace nmt::train {
 
 class CheckpointSaver {
@@ -17,9 +19,10 @@ class CheckpointSaver {
   CheckpointSaver(std::string dir, int64_t keep_numbered);
 
   /// Writes last.pt (with `optimizer`), creating the directory when it is missing; with `numbered`, as step-N.pt that
-  /// last.pt links to; with `best`, best.pt too. `record` is the JSON record.
+  /// last.pt links to; with `best`, best.pt too. `record` is the JSON record; `average`, when not null, the
+  /// averaged weights, which every one of them keeps.
   void save(int64_t step, torch::nn::Module& model, torch::optim::Optimizer& optimizer, const std::string& record,
-            bool numbered, bool best);
+            bool numbered, bool best, const model::NamedTensors* average = nullptr);
 
   const std::string& dir() const { return dir_; }
   std::string last() const { return dir_ + "/last.pt"; }

@@ -1,0 +1,34 @@
+// An exponential moving average of a model's parameters (training.ema_decay),
+// as Marian's --exponential-smoothing and fairseq's --store-ema keep one:
+// after every update, average += (1 - decay) * (weights - average), in fp32.
+// Validation and translation use the average; last.pt keeps it beside the
+// weights, so a resumed run goes on with the same average.
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include "nmt/model/checkpoint.h"
+
+namespace nmt::train {
+
+class WeightAverage {
+ public:
+  /// Starts equal to `model`'s parameters; `decay` in [0, 1), where 0 tracks the weights exactly.
+  WeightAverage(torch::nn::Module& model, double decay);
+
+  /// One step of the average towards `model`'s current parameters.
+  void update(torch::nn::Module& model);
+
+  /// Exchanges `model`'s parameters with the average; a second call undoes it exactly.
+  void swap(torch::nn::Module& model);
+
+  /// The averaged parameters by name, as checkpoints store them.
+  model::NamedTensors& tensors() { return average_; }
+  const model::NamedTensors& tensors() const { return average_; }
+
+ private:
+  double decay_;
+  model::NamedTensors average_;
+};
+
+}  // namespace nmt::train
