@@ -13,15 +13,18 @@ namespace {
 struct AverageOptions {
   std::string model_dir;
   int64_t last = 0;
+  int64_t best = 0;
   std::vector<std::string> checkpoints;
   std::string output;
 };
 
 void run_average(const AverageOptions& opt) {
-  if ((opt.last > 0) == !opt.checkpoints.empty()) {
-    throw ConfigError("nmt average needs either --last N or checkpoint files, not both");
+  if ((opt.last > 0) + (opt.best > 0) + !opt.checkpoints.empty() != 1) {
+    throw ConfigError("nmt average needs one of --last N, --best N or checkpoint files");
   }
-  const auto inputs = opt.last > 0 ? model::last_checkpoints(opt.model_dir, opt.last) : opt.checkpoints;
+  const auto inputs = opt.last > 0   ? model::last_checkpoints(opt.model_dir, opt.last)
+                      : opt.best > 0 ? model::best_checkpoints(opt.model_dir, opt.best)
+                                     : opt.checkpoints;
   model::average_checkpoints(opt.model_dir, inputs, opt.output);
   NMT_INFO("average", "wrote {}: the mean of {} checkpoints (translate it with --checkpoint {})", opt.output,
            inputs.size(), opt.output);
@@ -34,6 +37,8 @@ Verb setup_average(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("average", "Average the weights of checkpoints of one run into one checkpoint");
   sub->add_option("-m,--model", opt->model_dir, "Model directory the checkpoints belong to")->required();
   sub->add_option("--last", opt->last, "Average the newest N numbered checkpoints (step-N.pt)")
+      ->check(within(Range::at_least(1)));
+  sub->add_option("--best", opt->best, "Average the N best checkpoints kept by training.keep_best")
       ->check(within(Range::at_least(1)));
   sub->add_option("checkpoints", opt->checkpoints, "Checkpoint files to average");
   sub->add_option("-o,--output", opt->output, "The averaged checkpoint to write")->required();

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
 #include <torch/serialize.h>
 
 #include "nmt/common/error.h"
@@ -170,6 +171,27 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
     throw CheckpointError("checkpoint '" + path + "' is truncated, corrupt or for another model: " +
                           first_line(e.what()));
   }
+}
+
+std::vector<RankedCheckpoint> read_ranking(const std::string& dir) {
+  const std::string path = dir + "/best.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return {};
+  std::vector<RankedCheckpoint> ranking;
+  try {
+    for (const auto& j : nlohmann::json::parse(read_file(path))) {
+      ranking.push_back({j.at("step").get<int64_t>(), j.at("score").get<double>(), j.at("file").get<std::string>()});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw CheckpointError("ranking '" + path + "' is damaged: " + e.what());
+  }
+  return ranking;
+}
+
+void write_ranking(const std::string& dir, const std::vector<RankedCheckpoint>& ranking) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& r : ranking) j.push_back({{"step", r.step}, {"score", r.score}, {"file", r.file}});
+  write_file_atomic(dir + "/best.json", j.dump(2) + "\n");
 }
 
 std::vector<std::pair<int64_t, std::string>> numbered_checkpoints(const std::string& dir) {

@@ -81,4 +81,16 @@ std::vector<std::string> last_checkpoints(const std::string& model_dir, int64_t 
   return out;
 }
 
+std::vector<std::string> best_checkpoints(const std::string& model_dir, int64_t n) {
+  const std::string dir = model_dir + "/checkpoints";
+  const auto ranking = read_ranking(dir);
+  if (static_cast<int64_t>(ranking.size()) < n) {
+    throw ConfigError("--best " + std::to_string(n) + ": '" + dir + "' keeps " + std::to_string(ranking.size()) +
+                      " ranked checkpoints (training.keep_best)");
+  }
+  std::vector<std::string> out;
+  for (int64_t i = 0; i < n; ++i) out.push_back(dir + "/" + ranking[static_cast<std::size_t>(i)].file);
+  return out;
+}
+
 }  // namespace nmt::model

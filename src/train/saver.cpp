@@ -1,5 +1,6 @@
 #include "nmt/train/saver.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <utility>
 #include <vector>
@@ -24,6 +25,25 @@ void CheckpointSaver::save(int64_t step, torch::nn::Module& model, torch::optim:
   }
   // best.pt serves translation: the weights without the optimizer, a third of the size.
   if (best) model::save_checkpoint(dir_ + "/best.pt", model, nullptr, record, average);
+}
+
+void CheckpointSaver::keep_if_among_best(int64_t step, double score, bool higher_is_better, int64_t keep_best,
+                                         torch::nn::Module& model, const std::string& record,
+                                         const model::NamedTensors* average) {
+  auto ranking = model::read_ranking(dir_);
+  const auto better = [&](double a, double b) { return higher_is_better ? a > b : a < b; };
+  auto at = std::find_if(ranking.begin(), ranking.end(), [&](const auto& r) { return better(score, r.score); });
+  if (at - ranking.begin() >= keep_best) return;
+  const std::string file = "best-" + std::to_string(step) + ".pt";
+  model::save_checkpoint(dir_ + "/" + file, model, nullptr, record, average);
+  ranking.insert(at, {step, score, file});
+  std::vector<std::string> dropped;
+  while (static_cast<int64_t>(ranking.size()) > keep_best) {
+    dropped.push_back(ranking.back().file);
+    ranking.pop_back();
+  }
+  model::write_ranking(dir_, ranking);  // before the deletions: a kill between them leaves a file too many, not a hole
+  for (const auto& f : dropped) std::filesystem::remove(dir_ + "/" + f);
 }
 
 void prune_checkpoints(const std::string& dir, int64_t keep) {

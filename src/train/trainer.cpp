@@ -269,6 +269,12 @@ bool Trainer::validate_and_save() {
            improved ? fmt::format(", new best {}", name_of(metric))
                     : fmt::format(", {} validations without improvement", early_stopping_.tracker().since_best()));
   save(/*numbered=*/true, improved);
+  if (t_.keep_best > 0) {
+    json record = meta();
+    record["dev"] = {{"metric", name_of(metric)}, {"score", value}};
+    saver_.keep_if_among_best(step_, value, higher_is_better(metric), t_.keep_best, *model_, record.dump(),
+                              average_ ? &average_->tensors() : nullptr);
+  }
   return early_stopping_.should_stop();
 }
 

@@ -211,8 +211,44 @@ TEST(TrainCli, AverageOfTwoCheckpointsIsTheirMidpoint) {
                2, "(averaged with '" + (d / "m/checkpoints/step-4.pt") + "')");
   expect_error(run_nmt("average -m " + (d / "m") + " --last 3 -o " + (d / "x.pt")), 2,
                "--last 3: '" + (d / "m") + "/checkpoints' holds 2 numbered checkpoints");
-  expect_error(run_nmt("average -m " + (d / "m") + " -o " + (d / "x.pt")), 2, "needs either --last N or checkpoint");
+  expect_error(run_nmt("average -m " + (d / "m") + " -o " + (d / "x.pt")), 2, "needs one of --last N, --best N or checkpoint files");
   EXPECT_FALSE(std::filesystem::exists(d / "x.pt"));
+}
+
+TEST(TrainCli, KeepBestKeepsTheNBestRankedWithTheirScores) {
+  test::TempDir d;
+  const auto r = run_nmt("-q train --threads 2 -c " +
+                         write_config(d, "m",
+                                      R"(, "max_steps": 10, "valid_every": 2, "keep_best": 2,
+                                         "early_stopping": {"metric": "loss", "patience": 0})"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The dev losses of the five validations, by step.
+  std::map<int64_t, double> dev;
+  std::istringstream events(test::slurp(d / "m/metrics.jsonl"));
+  for (std::string line; std::getline(events, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.at("event") == "valid") dev[j.at("step").get<int64_t>()] = j.at("nll").get<double>();
+  }
+  ASSERT_EQ(dev.size(), 5u);
+  std::vector<std::pair<double, int64_t>> by_loss;
+  for (const auto& [step, loss] : dev) by_loss.emplace_back(loss, step);
+  std::sort(by_loss.begin(), by_loss.end());
+  const auto ranking = nlohmann::json::parse(test::slurp(d / "m/checkpoints/best.json"));
+  ASSERT_EQ(ranking.size(), 2u) << ranking.dump();
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(ranking[i].at("step").get<int64_t>(), by_loss[i].second) << ranking.dump();
+    EXPECT_EQ(ranking[i].at("file"), "best-" + std::to_string(by_loss[i].second) + ".pt");
+    EXPECT_TRUE(std::filesystem::exists(d / ("m/checkpoints/" + ranking[i].at("file").get<std::string>())));
+  }
+  int kept = 0;
+  for (const auto& e : std::filesystem::directory_iterator(d / "m/checkpoints")) {
+    kept += e.path().filename().string().rfind("best-", 0) == 0;
+  }
+  EXPECT_EQ(kept, 2);
+  const auto avg = run_nmt("average -m " + (d / "m") + " --best 2 -o " + (d / "avg.pt"));
+  EXPECT_EQ(avg.code, 0) << avg.err;
+  expect_error(run_nmt("average -m " + (d / "m") + " --best 3 -o " + (d / "x.pt")), 2,
+               "--best 3: '" + (d / "m") + "/checkpoints' keeps 2 ranked checkpoints");
 }
 
 TEST(TrainCli, MaxTimeStopsAfterALastValidationAndTheCheckpoints) {

@@ -243,6 +243,7 @@ struct TrainingConfig {
   int64_t max_bad_steps = 10;
   std::string max_time;  // a duration (parse_duration); empty: no limit
   double ema_decay = 0;
+  int64_t keep_best = 0;
 
   template <class V>
   void visit(V& v) {
@@ -281,6 +282,10 @@ struct TrainingConfig {
     v.section("early_stopping", early_stopping, "Early stopping.");
     v.field("seed", seed, "Random seed: initialisation, dropout and batch order.", Range::at_least(0));
     v.field("keep_checkpoints", keep_checkpoints, "Numbered checkpoints kept besides `best` and `last`.",
+            Range::at_least(0));
+    v.field("keep_best", keep_best,
+            "Also keep the N checkpoints with the best dev metric, as best-STEP.pt ranked in best.json with their "
+            "scores (what `nmt average --best N` averages); 0 keeps none.",
             Range::at_least(0));
     v.field("threads", threads, "Intra-op CPU threads; 0 uses every core. `--threads` overrides.",
             Range::at_least(0));

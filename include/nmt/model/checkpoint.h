@@ -28,6 +28,19 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
 std::string load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                             NamedTensors* average = nullptr, bool* has_average = nullptr);
 
+/// One of the best checkpoints of a run (training.keep_best): best-STEP.pt,
+/// with the dev score it was kept for.
+struct RankedCheckpoint {
+  int64_t step = 0;
+  double score = 0;
+  std::string file;  ///< name in the checkpoints directory
+};
+
+/// The ranking in `dir`/best.json, best first; empty when there is none.
+/// A damaged file is a CheckpointError naming it.
+std::vector<RankedCheckpoint> read_ranking(const std::string& dir);
+void write_ranking(const std::string& dir, const std::vector<RankedCheckpoint>& ranking);
+
 /// The numbered checkpoints (step-N.pt) in directory `dir`, as (N, path), by N;
 /// none when `dir` does not exist.
 std::vector<std::pair<int64_t, std::string>> numbered_checkpoints(const std::string& dir);

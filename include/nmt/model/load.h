@@ -44,4 +44,8 @@ void average_checkpoints(const std::string& model_dir, const std::vector<std::st
 /// first; ConfigError when it holds fewer.
 std::vector<std::string> last_checkpoints(const std::string& model_dir, int64_t n);
 
+/// The `n` best checkpoints of `model_dir` (training.keep_best), best first;
+/// ConfigError when it kept fewer.
+std::vector<std::string> best_checkpoints(const std::string& model_dir, int64_t n);
+
 }  // namespace nmt::model

@@ -24,6 +24,12 @@ class CheckpointSaver {
   void save(int64_t step, torch::nn::Module& model, torch::optim::Optimizer& optimizer, const std::string& record,
             bool numbered, bool best, const model::NamedTensors* average = nullptr);
 
+  /// With keep_best > 0 (training.keep_best): writes best-STEP.pt (without the
+  /// optimizer) when `score` ranks among the keep_best best so far, deletes the
+  /// one it displaces, and ranks them in best.json, best first.
+  void keep_if_among_best(int64_t step, double score, bool higher_is_better, int64_t keep_best,
+                          torch::nn::Module& model, const std::string& record, const model::NamedTensors* average);
+
   const std::string& dir() const { return dir_; }
   std::string last() const { return dir_ + "/last.pt"; }
 
