@@ -60,7 +60,13 @@ TEST(ResumeRecord, NamesTheDamagedField) {
   EXPECT_EQ(error_of(record([](auto& j) { j["schedule"]["scale"] = 0; })),
             "schedule.scale must be a positive number, got 0");
   EXPECT_EQ(error_of(record([](auto& j) { j["elapsed_s"] = -1.0; })), "elapsed_s must be >= 0, got -1.0");
-  EXPECT_EQ(error_of(record([](auto& j) { j["rng"]["cpu"] = "xyz"; })), "rng.cpu is not a hex string");
+  EXPECT_EQ(error_of(record([](auto& j) { j["rng"]["cpu"] = 12; })), "rng.cpu is number, not the string expected");
+  try {
+    restore_rng(parse_resume_record(record([](auto& j) { j["rng"]["cpu"] = "xyz"; })).rng, torch::kCPU);
+    ADD_FAILURE() << "'xyz' was taken for a state";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "rng.cpu is not a hex string");
+  }
   // Hex of the wrong length parses, but the generator refuses it with a message of its own.
   const auto r = parse_resume_record(record([](auto& j) { j["rng"]["cpu"] = "00ff"; }));
   try {

@@ -33,8 +33,8 @@ uint64_t fnv1a(std::string_view bytes) {
   return h;
 }
 
-void put_u64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+void put_u64(char* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
 uint64_t get_u64(std::string_view in) {
@@ -43,11 +43,13 @@ uint64_t get_u64(std::string_view in) {
   return v;
 }
 
-// The archive inside checkpoint file `bytes`, or a CheckpointError saying what is wrong with it.
-std::string_view archive_of(std::string_view bytes, const std::string& path) {
+// Where LibTorch's archive starts in checkpoint file `bytes`: after the
+// envelope, once its length and hash match, or at 0 in a file without one.
+// A CheckpointError saying what is wrong otherwise.
+std::size_t archive_offset(std::string_view bytes, const std::string& path) {
   const std::string name = "checkpoint '" + path + "'";
   if (bytes.empty()) throw CheckpointError(name + " is empty");
-  if (bytes.substr(0, 4) == std::string_view("PK\x03\x04", 4)) return bytes;  // without the envelope
+  if (bytes.substr(0, 4) == std::string_view("PK\x03\x04", 4)) return 0;  // without the envelope
   if (bytes.size() < kHeaderBytes || bytes.substr(0, sizeof kMagic) != std::string_view(kMagic, sizeof kMagic)) {
     throw CheckpointError(name + " is not an nmt checkpoint");
   }
@@ -60,7 +62,7 @@ std::string_view archive_of(std::string_view bytes, const std::string& path) {
   if (fnv1a(archive) != get_u64(bytes.substr(16, 8))) {
     throw CheckpointError(name + " is corrupt: its checksum does not match its contents");
   }
-  return archive;
+  return kHeaderBytes;
 }
 
 // The first line of a LibTorch message that has text (some begin with a newline).
@@ -90,13 +92,16 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
     for (const auto& t : *average) average_archive.write(t.key(), t.value());
     archive.write("average", average_archive);
   }
+  // The envelope's room first, filled in once the archive after it is known.
   std::ostringstream bytes;
+  bytes.write(kMagic, sizeof kMagic);
+  bytes.write(std::string(kHeaderBytes - sizeof kMagic, '\0').data(), kHeaderBytes - sizeof kMagic);
   archive.save_to(bytes);
-  const std::string body = bytes.str();
-  std::string file(kMagic, sizeof kMagic);
-  put_u64(file, body.size());
-  put_u64(file, fnv1a(body));
-  write_file_atomic(path, file + body);
+  std::string file = bytes.str();
+  const std::string_view body = std::string_view(file).substr(kHeaderBytes);
+  put_u64(file.data() + 8, body.size());
+  put_u64(file.data() + 16, fnv1a(body));
+  write_file_atomic(path, file);
 }
 
 std::string load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
@@ -110,7 +115,7 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
   try {
     torch::serialize::InputArchive archive;
     std::string bytes = read_file(path);
-    bytes.erase(0, static_cast<std::size_t>(archive_of(bytes, path).data() - bytes.data()));  // the envelope
+    bytes.erase(0, archive_offset(bytes, path));
     std::istringstream in(bytes);
     // Tensors go straight to the model's device, whichever device saved them.
     const auto params = model.parameters();

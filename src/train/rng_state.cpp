@@ -22,10 +22,14 @@ std::string hex(const torch::Tensor& bytes) {
   return out;
 }
 
-torch::Tensor unhex(const std::string& s) {
+// The bytes of hex string `s`, recorded as rng.KEY; std::invalid_argument if it is not one.
+torch::Tensor unhex(const std::string& s, const char* key) {
+  if (s.empty() || s.size() % 2 != 0 || s.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    throw std::invalid_argument(std::string("rng.") + key + " is not a hex string");
+  }
   auto t = torch::empty({static_cast<int64_t>(s.size() / 2)}, torch::kUInt8);
   auto* p = t.data_ptr<uint8_t>();
-  for (std::size_t i = 0; i + 1 < s.size(); i += 2) p[i / 2] = static_cast<uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16));
+  for (std::size_t i = 0; i < s.size(); i += 2) p[i / 2] = static_cast<uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16));
   return t;
 }
 
@@ -50,7 +54,7 @@ void restore_rng(const nlohmann::json& state, torch::Device device) {
   // A state of another size would make the generator throw a c10::Error with its own backtrace.
   const auto set = [&](at::Generator gen, const char* key) {
     std::lock_guard<std::mutex> lock(gen.mutex());
-    const auto bytes = unhex(state.at(key).get<std::string>());
+    const auto bytes = unhex(state.at(key).get<std::string>(), key);
     const auto want = gen.get_state().numel();
     if (bytes.numel() != want) {
       throw std::invalid_argument(std::string("rng.") + key + " holds " + std::to_string(bytes.numel()) +

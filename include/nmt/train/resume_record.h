@@ -20,7 +20,7 @@ struct ResumeRecord {
   LrSchedule::State schedule;
   ImprovementTracker::State early_stopping;
   double elapsed_s = 0;
-  nlohmann::json rng;  // for restore_rng, its hex strings checked
+  nlohmann::json rng;  // for restore_rng, which checks its hex strings
 };
 
 /// {"best", "has_best", "bad"}: what ImprovementTracker::State holds.

@@ -11,8 +11,8 @@ namespace nmt::train {
 /// {"cpu": "...", "cuda": "..."}.
 nlohmann::json rng_state(torch::Device device);
 
-/// Restores what rng_state() recorded (hex strings, as parse_resume_record
-/// checks them); std::invalid_argument for a state of the wrong size.
+/// Restores what rng_state() recorded; std::invalid_argument naming the key
+/// for a string that is not hex or a state of the wrong size.
 void restore_rng(const nlohmann::json& state, torch::Device device);
 
 }  // namespace nmt::train
