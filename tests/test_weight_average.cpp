@@ -31,7 +31,7 @@ TEST(WeightAverage, DecayZeroTracksTheWeights) {
   WeightAverage avg(m, 0.0);
   for (int i = 0; i < 3; ++i) {
     step(m, 0.37);
-    avg.update(m);
+    avg.update(m, 1000 + i);
     expect_equal(avg.tensors(), m);
   }
 }
@@ -40,7 +40,7 @@ TEST(WeightAverage, ConstantWeightsKeepAConstantAverage) {
   torch::manual_seed(2);
   Small m;
   WeightAverage avg(m, 0.9999);
-  for (int i = 0; i < 100; ++i) avg.update(m);
+  for (int i = 1; i <= 100; ++i) avg.update(m, i);
   expect_equal(avg.tensors(), m);  // bit for bit
 }
 
@@ -50,7 +50,7 @@ TEST(WeightAverage, MovesByOneMinusDecayAndSwapsBackExactly) {
   WeightAverage avg(m, 0.75);
   const auto before = m.linear->weight.detach().clone();
   step(m, 1.0);
-  avg.update(m);
+  avg.update(m, 1000);
   // average = w0 + 0.25 * ((w0 + 1) - w0)
   EXPECT_TRUE(torch::allclose(avg.tensors()["linear.weight"], before + 0.25));
   const auto weights = m.linear->weight.detach().clone();
@@ -61,13 +61,26 @@ TEST(WeightAverage, MovesByOneMinusDecayAndSwapsBackExactly) {
   EXPECT_TRUE(torch::equal(m.linear->weight, weights));
 }
 
+TEST(WeightAverage, EarlyUpdatesFollowTheWeightsMoreClosely) {
+  torch::manual_seed(5);
+  Small m;
+  WeightAverage avg(m, 0.999);
+  EXPECT_DOUBLE_EQ(avg.decay_at(1), 2.0 / 11.0);
+  EXPECT_DOUBLE_EQ(avg.decay_at(100000), 0.999);
+  const auto before = m.linear->weight.detach().clone();
+  step(m, 1.0);
+  avg.update(m, 1);
+  // average = w0 + (1 - 2/11) * 1
+  EXPECT_TRUE(torch::allclose(avg.tensors()["linear.weight"], before + 9.0 / 11.0));
+}
+
 TEST(WeightAverage, CheckpointsKeepItBesideTheWeights) {
   test::TempDir d;
   torch::manual_seed(4);
   Small m;
   WeightAverage avg(m, 0.5);
   step(m, 2.0);
-  avg.update(m);
+  avg.update(m, 1000);
   model::save_checkpoint(d / "with.pt", m, nullptr, "{}", &avg.tensors());
   model::save_checkpoint(d / "without.pt", m, nullptr, "{}");
 

@@ -25,8 +25,8 @@ struct EvalOptions {
 
 // Translates `lines` of --src with --model; the hypotheses, saved to --output when given.
 std::vector<std::string> translate_file(const EvalOptions& opt, const std::vector<std::string>& lines) {
-  auto session = open_model(opt.model);
-  search::Translator translator(*session.loaded.model, session.loaded.vocabs, session.search, session.device);
+  const auto session = open_model(opt.model);
+  auto translator = session.translator();
   std::vector<std::string> hyps;
   for (auto& nbest : translator.translate(lines, 1, opt.src)) hyps.push_back(std::move(nbest.front().text));
   if (!opt.output.empty()) {
@@ -43,14 +43,14 @@ void run_eval(const EvalOptions& opt) {
   report.set_metrics(opt.metrics);
   report.tokenizer = eval::parse_tokenizer(opt.tokenize);
 
-  if (!opt.model.model_dir.empty() && opt.src.empty()) throw ConfigError("--model needs --src, the file to translate");
-  if (opt.model.model_dir.empty() && !opt.src.empty()) {
+  if (!opt.model.model_dirs.empty() && opt.src.empty()) throw ConfigError("--model needs --src, the file to translate");
+  if (opt.model.model_dirs.empty() && !opt.src.empty()) {
     throw ConfigError("--src needs --model, the model to translate it with");
   }
   std::vector<std::vector<std::string>> refs;
   for (const auto& path : opt.refs) refs.push_back(eval::read_segments(path));
   std::vector<std::string> hyps;
-  if (!opt.model.model_dir.empty()) {
+  if (!opt.model.model_dirs.empty()) {
     // Counted before the model is loaded: a source that cannot match fails at once.
     const auto lines = data::read_lines(opt.src);
     eval::check_line_counts(lines, refs, opt.refs, "source '" + opt.src + "'");
@@ -70,10 +70,9 @@ Verb setup_eval(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("eval", "Score hypotheses with BLEU and chrF, exactly as sacreBLEU 2.x");
   sub->add_option("-r,--ref", opt->refs, "Reference file; repeat for several references")->required();
   sub->add_option("--hyp", opt->hyp, "Hypothesis file (default: stdin)");
-  sub->add_option("--model", opt->model.model_dir, "Translate --src with this model directory, then score");
   sub->add_option("--src", opt->src, "Source file to translate (with --model)");
   sub->add_option("-o,--output", opt->output, "Save the translations of --src here");
-  add_model_options(sub, opt->model);
+  add_model_options(sub, opt->model, "--model", /*model_required=*/false);
   sub->add_option("-m,--metrics", opt->metrics, "Comma-separated metrics: bleu, chrf")->capture_default_str();
   sub->add_option("-t,--tokenize", opt->tokenize, "BLEU tokenizer: 13a, intl, char, none")->capture_default_str();
   sub->add_flag("-l,--lowercase", opt->report.lowercase, "Case-insensitive scores");

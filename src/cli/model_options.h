@@ -1,9 +1,11 @@
-// Options shared by the verbs that load a trained model (translate, eval --model).
+// Options shared by the verbs that load trained models (translate, eval --model):
+// one model, or several (--model repeated) translating as an ensemble.
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -13,32 +15,39 @@
 namespace nmt::cli {
 
 struct ModelOptions {
-  std::string model_dir;
-  std::string checkpoint = "best";
+  std::vector<std::string> model_dirs;                 ///< --model, once per member
+  std::vector<std::string> checkpoints{"best"};        ///< one for all models, or one per model
+  std::string weights;                                 ///< --weights "0.5,0.5"; empty: equal
   std::string device = "auto";
   int threads = 0;
   std::optional<int64_t> n_best;  ///< given: print the n-best list (unset: search::SearchOptions' default)
-  std::optional<int64_t> max_input_length;  ///< source pieces; unset: the model's data.max_len
+  std::optional<int64_t> max_input_length;  ///< source pieces; unset: the first model's data.max_len
   std::string max_input_length_policy = "crop";
   /// The decoding flags given (--beam, --alpha, ...), by config key: they
-  /// override the model's `decoding` section and are checked as its values are.
+  /// override the models' `decoding` sections and are checked as their values are.
   std::map<std::string, std::string> decoding;
 };
 
-/// Adds --checkpoint, --device, --threads, --n-best and one flag per key of
-/// the config's `decoding` section to `sub` (--model itself is added by the
-/// verb, which decides whether it is required).
-void add_model_options(CLI::App* sub, ModelOptions& opt);
+/// Adds the model flag (`model_flag`: "-m,--model", or "--model" where -m
+/// means something else; required or not), --checkpoint, --weights, --device,
+/// --threads, --n-best and one flag per key of the config's `decoding` section to `sub`.
+void add_model_options(CLI::App* sub, ModelOptions& opt, const std::string& model_flag, bool model_required);
 
-/// A loaded model and the search options to translate with.
+/// Loaded models and the search options to translate with.
 struct ModelSession {
-  model::LoadedModel loaded;
+  std::vector<model::LoadedModel> models;
+  std::vector<double> weights;  ///< one per model, as given (the ensemble normalises them)
   search::SearchOptions search;
   torch::Device device = torch::kCPU;
+
+  /// A translator over every model: the ensemble when there are several.
+  search::Translator translator() const;
 };
 
-/// Sets the threads, loads the model with the decoding flags applied to its
-/// config, and resolves the search options.
+/// Sets the threads, loads the models with the decoding flags applied to their
+/// configs, checks that they share the target vocabulary (an error names the
+/// two that differ), and resolves the search options from the first model's
+/// config. ConfigError for --weights or --checkpoint that do not fit the models.
 ModelSession open_model(const ModelOptions& opt);
 
 }  // namespace nmt::cli

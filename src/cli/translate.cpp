@@ -13,8 +13,8 @@ namespace {
 constexpr std::size_t kChunkLines = 2000;  // lines sorted and batched together at most
 
 void run_translate(const ModelOptions& opt) {
-  auto session = open_model(opt);
-  search::Translator translator(*session.loaded.model, session.loaded.vocabs, session.search, session.device);
+  const auto session = open_model(opt);
+  auto translator = session.translator();
   const bool nbest = opt.n_best.has_value();
   data::LineReader input("-", session.search.max_input_bytes());
   std::vector<std::string> lines;
@@ -42,8 +42,7 @@ void run_translate(const ModelOptions& opt) {
 Verb setup_translate(CLI::App& app) {
   auto opt = std::make_shared<ModelOptions>();
   CLI::App* sub = app.add_subcommand("translate", "Translate stdin to stdout, one sentence per line");
-  sub->add_option("-m,--model", opt->model_dir, "Model directory written by nmt train")->required();
-  add_model_options(sub, *opt);
+  add_model_options(sub, *opt, "-m,--model", /*model_required=*/true);
   return {sub, [opt] { run_translate(*opt); }};
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -438,6 +439,40 @@ double parse_duration(const std::string& text) {
   return total;
 }
 
+Sampling Sampling::parse(const std::string& text) {
+  const std::string kinds = "; use full, topk:K or topp:P";
+  Sampling s;
+  if (text.empty()) return s;
+  if (text == "full") {
+    s.kind = Kind::full;
+    return s;
+  }
+  const auto colon = text.find(':');
+  const std::string kind = text.substr(0, colon);
+  if ((kind != "topk" && kind != "topp") || colon == std::string::npos || colon + 1 == text.size()) {
+    throw std::invalid_argument("'" + text + "' is not a way to sample" + kinds);
+  }
+  const std::string number = text.substr(colon + 1);
+  char* stop = nullptr;
+  errno = 0;
+  const double value = std::strtod(number.c_str(), &stop);
+  if (*stop != '\0' || errno != 0 || std::isspace(static_cast<unsigned char>(number.front()))) {
+    throw std::invalid_argument("'" + number + "' in '" + text + "' is not a number" + kinds);
+  }
+  if (kind == "topk") {
+    if (!(value >= 1 && value <= 1e9) || value != std::floor(value)) {
+      throw std::invalid_argument("K of '" + text + "' must be a whole number >= 1");
+    }
+    s.kind = Kind::topk;
+    s.k = static_cast<int64_t>(value);
+  } else {
+    if (!(value > 0 && value <= 1)) throw std::invalid_argument("P of '" + text + "' must be in (0, 1]");
+    s.kind = Kind::topp;
+    s.p = value;
+  }
+  return s;
+}
+
 void Config::validate(const std::map<std::string, std::string>& origins) const {
   const auto name = [&](const std::string& key) {
     const auto it = origins.find(key);
@@ -449,6 +484,11 @@ void Config::validate(const std::map<std::string, std::string>& origins) const {
     } catch (const std::invalid_argument& e) {
       throw ConfigError(name("training.max_time") + ": " + e.what());
     }
+  }
+  try {
+    decoding.sampler();
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(name("decoding.sampling") + ": " + e.what());
   }
   require_pair(data.train, "data.train");
   require_pair(data.valid, "data.valid");

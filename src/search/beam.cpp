@@ -38,14 +38,13 @@ void finish(Sentence& s, const std::vector<int64_t>& tokens, float log_prob, dou
 
 }  // namespace
 
-std::vector<std::vector<Hypothesis>> beam_search(model::Seq2Seq& model, const torch::Tensor& src,
-                                                 const torch::Tensor& src_mask, const std::vector<int64_t>& max_len,
-                                                 int64_t beam, double alpha, int64_t n_best) {
+std::vector<std::vector<Hypothesis>> beam_search(Ensemble& models, Ensemble::State state,
+                                                 const std::vector<int64_t>& max_len, int64_t beam, double alpha,
+                                                 int64_t n_best) {
   TORCH_CHECK(beam >= 1 && n_best >= 1 && n_best <= beam, "beam_search: need 1 <= n_best <= beam");
-  const int64_t batch = src.size(0);
-  TORCH_CHECK(static_cast<int64_t>(max_len.size()) == batch, "beam_search: one max_len per sentence");
+  const auto batch = static_cast<int64_t>(max_len.size());
   torch::NoGradGuard no_grad;
-  const auto device = src.device();
+  const auto device = models.device();
   const auto long_cpu = torch::TensorOptions().dtype(torch::kLong);
 
   std::vector<std::vector<Hypothesis>> out(static_cast<std::size_t>(batch));
@@ -61,7 +60,6 @@ std::vector<std::vector<Hypothesis>> beam_search(model::Seq2Seq& model, const to
   }
   if (active.empty()) return out;
 
-  auto state = model.init_state(model.encode(src, src_mask));
   state.select(torch::tensor(rows, long_cpu).to(device));
   // Cumulative log-probabilities [A, beam]; only the first beam is live at the start.
   auto scores = torch::full({static_cast<int64_t>(active.size()), beam}, kNegInf);
@@ -71,7 +69,7 @@ std::vector<std::vector<Hypothesis>> beam_search(model::Seq2Seq& model, const to
 
   for (int64_t t = 0; !active.empty(); ++t) {
     const auto num = static_cast<int64_t>(active.size());
-    const auto log_probs = next_token_log_probs(model.step(prev, state).logits);  // [A*beam, V]
+    const auto log_probs = models.step(prev, state);  // [A*beam, V]
     const int64_t vocab = log_probs.size(1);
     const auto total = (log_probs + scores.to(device).view({num * beam, 1})).view({num, beam * vocab});
     const int64_t cands = std::min(2 * beam, beam * vocab);
@@ -142,6 +140,14 @@ std::vector<std::vector<Hypothesis>> beam_search(model::Seq2Seq& model, const to
     scores = torch::tensor(next_scores).view({static_cast<int64_t>(active.size()), beam});
   }
   return out;
+}
+
+std::vector<std::vector<Hypothesis>> beam_search(model::Seq2Seq& model, const torch::Tensor& src,
+                                                 const torch::Tensor& src_mask, const std::vector<int64_t>& max_len,
+                                                 int64_t beam, double alpha, int64_t n_best) {
+  TORCH_CHECK(static_cast<int64_t>(max_len.size()) == src.size(0), "beam_search: one max_len per sentence");
+  Ensemble alone(model);
+  return beam_search(alone, alone.start(src, src_mask), max_len, beam, alpha, n_best);
 }
 
 }  // namespace nmt::search

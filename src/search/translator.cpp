@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "nmt/common/error.h"
@@ -11,38 +12,73 @@
 #include "nmt/search/search.h"
 
 namespace nmt::search {
+namespace {
+
+Ensemble ensemble_of(const std::vector<Member>& members) {
+  std::vector<model::Seq2Seq*> models;
+  std::vector<double> weights;
+  for (const auto& m : members) {
+    models.push_back(m.model);
+    weights.push_back(m.weight);
+  }
+  return Ensemble(std::move(models), std::move(weights));
+}
+
+}  // namespace
 
 void SearchOptions::validate() const {
+  if (decoding.sampler().enabled() && n_best != 1) {
+    throw ConfigError("--n-best needs beam search: --sampling draws one translation per sentence");
+  }
   if (n_best < 1 || n_best > decoding.beam) {
     throw ConfigError("--n-best must be between 1 and the beam size (" + std::to_string(decoding.beam) + "), got " +
                       std::to_string(n_best));
   }
 }
 
-Translator::Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, SearchOptions options,
-                       torch::Device device)
-    : model_(model), vocabs_(vocabs), options_(options), device_(device) {
+Translator::Translator(std::vector<Member> members, SearchOptions options, torch::Device device)
+    : members_(std::move(members)),
+      ensemble_(ensemble_of(members_)),
+      options_(std::move(options)),
+      sampling_(options_.decoding.sampler()),
+      generator_(at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(options_.decoding.seed))),
+      device_(device) {
   options_.validate();
 }
 
-std::vector<std::vector<Translation>> Translator::translate(const std::vector<std::string>& lines, int64_t first_line,
-                                                            const std::string& source) {
-  std::vector<std::vector<Translation>> out(lines.size());
-  std::vector<std::vector<int32_t>> pieces(lines.size());
-  std::vector<std::size_t> order;
+std::vector<std::vector<std::vector<int32_t>>> Translator::encode(const std::vector<std::string>& lines,
+                                                                  int64_t first_line,
+                                                                  const std::string& source) const {
+  std::vector<std::vector<std::vector<int32_t>>> pieces(members_.size(),
+                                                        std::vector<std::vector<int32_t>>(lines.size()));
   const auto limit = static_cast<std::size_t>(options_.max_input_length);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    pieces[i] = vocabs_.src.encode(lines[i]);
-    if (limit > 0 && pieces[i].size() > limit) {
+    for (std::size_t m = 0; m < members_.size(); ++m) {
+      auto& p = pieces[m][i];
+      // Members that share the first one's source vocabulary share its pieces.
+      const bool same = m > 0 && members_[m].vocabs->src.path() == members_[0].vocabs->src.path();
+      p = same ? pieces[0][i] : members_[m].vocabs->src.encode(lines[i]);
+      if (same || limit == 0 || p.size() <= limit) continue;
       const std::string name = data::line_location(source, first_line + static_cast<int64_t>(i));
       if (!options_.crop) {
         throw DataError(name + ": more than --max-input-length " + std::to_string(limit) +
                         " pieces (--max-input-length-policy error)");
       }
-      NMT_WARN("translate", "{}: more than --max-input-length {} pieces, cropped to them", name, limit);
-      pieces[i].resize(limit);
+      if (m == 0) NMT_WARN("translate", "{}: more than --max-input-length {} pieces, cropped to them", name, limit);
+      p.resize(limit);
     }
-    if (pieces[i].empty()) {
+  }
+  return pieces;
+}
+
+std::vector<std::vector<Translation>> Translator::translate(const std::vector<std::string>& lines, int64_t first_line,
+                                                            const std::string& source) {
+  std::vector<std::vector<Translation>> out(lines.size());
+  const auto pieces = encode(lines, first_line, source);
+  const auto& lead = pieces.front();  // lengths, batches and output limits follow the first member
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (lead[i].empty()) {
       out[i].push_back({"", 0.0});
     } else {
       order.push_back(i);
@@ -50,39 +86,52 @@ std::vector<std::vector<Translation>> Translator::translate(const std::vector<st
   }
   // Longest first: the first batch shows at once whether memory suffices.
   std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return pieces[a].size() > pieces[b].size(); });
+                   [&](std::size_t a, std::size_t b) { return lead[a].size() > lead[b].size(); });
 
   torch::NoGradGuard no_grad;
+  const auto& d = options_.decoding;
   for (std::size_t start = 0; start < order.size();) {
-    const auto width = static_cast<int64_t>(pieces[order[start]].size()) + 1;  // + eos
-    const auto& d = options_.decoding;
-    const auto rows = std::max<int64_t>(1, d.batch_tokens / width);
+    const auto rows = std::max<int64_t>(1, d.batch_tokens / (static_cast<int64_t>(lead[order[start]].size()) + 1));
     const std::size_t end = std::min(order.size(), start + static_cast<std::size_t>(rows));
     const auto count = static_cast<int64_t>(end - start);
 
-    auto src = torch::full({count, width}, data::kPad, torch::kLong);  // [B, S]
-    auto* ids = src.data_ptr<int64_t>();
+    std::vector<torch::Tensor> src, mask;
+    for (const auto& member_pieces : pieces) {
+      std::size_t longest = 1;
+      for (std::size_t r = start; r < end; ++r) longest = std::max(longest, member_pieces[order[r]].size());
+      const auto width = static_cast<int64_t>(longest) + 1;  // + eos
+      auto ids = torch::full({count, width}, data::kPad, torch::kLong);  // [B, S]
+      auto* p = ids.data_ptr<int64_t>();
+      for (int64_t r = 0; r < count; ++r) {
+        const auto& row = member_pieces[order[start + static_cast<std::size_t>(r)]];
+        std::copy(row.begin(), row.end(), p + r * width);
+        p[r * width + static_cast<int64_t>(row.size())] = data::kEos;
+      }
+      src.push_back(ids.to(device_));
+      mask.push_back(src.back().ne(data::kPad));
+    }
     std::vector<int64_t> max_len;
-    for (int64_t r = 0; r < count; ++r) {
-      const auto& p = pieces[order[start + static_cast<std::size_t>(r)]];
-      std::copy(p.begin(), p.end(), ids + r * width);
-      ids[r * width + static_cast<int64_t>(p.size())] = data::kEos;
+    for (std::size_t r = start; r < end; ++r) {
       max_len.push_back(static_cast<int64_t>(
-          std::floor(d.max_len_a * static_cast<double>(p.size()) + static_cast<double>(d.max_len_b))));
+          std::floor(d.max_len_a * static_cast<double>(lead[order[r]].size()) + static_cast<double>(d.max_len_b))));
     }
-    src = src.to(device_);
-    const auto mask = src.ne(data::kPad);
 
+    auto state = ensemble_.start(src, mask);
     std::vector<std::vector<Hypothesis>> hyps;
-    if (d.beam == 1) {
-      for (auto& h : greedy(model_, src, mask, max_len, d.alpha)) hyps.push_back({std::move(h)});
+    if (sampling_.enabled()) {
+      for (auto& h : sample(ensemble_, std::move(state), max_len, d.alpha, sampling_, d.temperature, generator_)) {
+        hyps.push_back({std::move(h)});
+      }
+    } else if (d.beam == 1) {
+      for (auto& h : greedy(ensemble_, std::move(state), max_len, d.alpha)) hyps.push_back({std::move(h)});
     } else {
-      hyps = beam_search(model_, src, mask, max_len, d.beam, d.alpha, options_.n_best);
+      hyps = beam_search(ensemble_, std::move(state), max_len, d.beam, d.alpha, options_.n_best);
     }
+    const auto& tgt = members_.front().vocabs->tgt;
     for (int64_t r = 0; r < count; ++r) {
       auto& dest = out[order[start + static_cast<std::size_t>(r)]];
       for (const auto& h : hyps[static_cast<std::size_t>(r)]) {
-        dest.push_back({vocabs_.tgt.decode(std::vector<int32_t>(h.tokens.begin(), h.tokens.end())), h.score});
+        dest.push_back({tgt.decode(std::vector<int32_t>(h.tokens.begin(), h.tokens.end())), h.score});
       }
       if (dest.empty()) dest.push_back({"", 0.0});
     }

@@ -198,7 +198,7 @@ double Trainer::train_step(const data::Batch& batch) {
     return r.loss;
   }
   bad_steps_ = 0;
-  if (average_) average_->update(*model_);
+  if (average_) average_->update(*model_, step_);
   win_loss_ += r.loss * static_cast<double>(r.tokens);
   win_nll_ += r.nll;
   win_norm_ += r.grad_norm;

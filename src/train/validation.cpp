@@ -26,7 +26,9 @@ Validator::Validator(const Config& config, const data::EncodedCorpus& valid, con
       training_(config.training),
       decoding_(config.decoding),
       src_(data::read_lines(config.data.valid.src)),
-      ref_(data::read_lines(config.data.valid.tgt)) {}
+      ref_(data::read_lines(config.data.valid.tgt)) {
+  decoding_.sampling.clear();  // dev BLEU searches, so that it compares checkpoints
+}
 
 Validation Validator::run(model::Seq2Seq& model, torch::Device device) const {
   torch::NoGradGuard no_grad;

@@ -124,6 +124,81 @@ TEST_F(TrainedModel, EvalTranslatesAndScores) {
   EXPECT_GT(j.at("score").get<double>(), 0.0) << r.out;
 }
 
+// The n-best lines "i ||| text ||| score" of `out`: (i and text, score).
+std::vector<std::pair<std::string, double>> nbest_lines(const std::string& out) {
+  std::vector<std::pair<std::string, double>> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    const auto cut = line.rfind(" ||| ");
+    lines.emplace_back(line.substr(0, cut), std::stod(line.substr(cut + 5)));
+  }
+  return lines;
+}
+
+const std::string kSentences = "the small dog sees the cats .\na woman eats an apple .\nthe boys are reading .\n";
+
+TEST_F(TrainedModel, AnEnsembleOfTheModelWithItselfTranslatesAsTheModel) {
+  const auto alone = run_nmt("translate --threads 1 --n-best 2 -m " + model(), kSentences);
+  const auto twice = run_nmt("translate --threads 1 --n-best 2 -m " + model() + " -m " + model(), kSentences);
+  ASSERT_EQ(alone.code, 0) << alone.err;
+  ASSERT_EQ(twice.code, 0) << twice.err;
+  const auto a = nbest_lines(alone.out), b = nbest_lines(twice.out);
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(b[i].first, a[i].first);
+    EXPECT_NEAR(b[i].second, a[i].second, 1e-4) << b[i].first;
+  }
+  const std::string eval = "eval --threads 1 -m bleu --src " + test::toy("test.en") + " --ref " + test::toy("test.fr");
+  const auto one = run_nmt(eval + " --model " + model());
+  const auto two = run_nmt(eval + " --model " + model() + " --model " + model() + " --weights 2,3");
+  ASSERT_EQ(two.code, 0) << two.err;
+  EXPECT_EQ(two.out, one.out);
+}
+
+TEST_F(TrainedModel, EnsemblesCrossFamiliesAndNeedOneTargetVocabulary) {
+  test::TempDir d;
+  // A Transformer on the RNNsearch's vocabulary: an ensemble of the two.
+  const std::string transformer = " --set model.type=transformer --set model.transformer.encoder_layers=1"
+                                  " --set model.transformer.decoder_layers=1 --set model.transformer.d_model=16"
+                                  " --set model.transformer.heads=2 --set model.transformer.ff_dim=16";
+  auto r = run_nmt("train --threads 2 -c " + write_config(d, "t") + transformer + " --set vocab.path=" + model() +
+                   "/spm.model");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_nmt("translate --threads 1 --weights 0.7,0.3 -m " + model() + " -m " + (d / "t"), kSentences);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(test::count_lines(r.out), 3);
+  // Different weights, different distributions: beam 1 still equals greedy through the CLI.
+  const auto beam1 = run_nmt("translate --threads 1 --beam 1 -m " + model() + " -m " + (d / "t"), kSentences);
+  const auto topk1 = run_nmt("translate --threads 1 --sampling topk:1 -m " + model() + " -m " + (d / "t"), kSentences);
+  ASSERT_EQ(beam1.code, 0) << beam1.err;
+  EXPECT_EQ(topk1.out, beam1.out);
+  // A model with a vocabulary of its own cannot join.
+  r = run_nmt("train --threads 2 -c " + write_config(d, "other") + " --set vocab.size=120");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_nmt("translate -m " + model() + " -m " + (d / "other"), "a\n");
+  expect_error(r, 2, "models '" + model() + "' and '" + (d / "other") + "' have different target vocabularies");
+  expect_error(run_nmt("translate -m " + model() + " -m " + model() + " --checkpoint best --checkpoint last "
+                       "--checkpoint best", "a\n"),
+               2, "--checkpoint: 3 given for 2 models; give one for all or one per --model");
+  expect_error(run_nmt("translate -m " + model() + " --sampling topk:4 --n-best 2", "a\n"), 2,
+               "--n-best needs beam search: --sampling draws one translation per sentence");
+}
+
+TEST_F(TrainedModel, SamplingWithTheSameSeedRepeatsItself) {
+  const std::string sample = "translate --threads 1 --sampling full --temperature 1.5 -m " + model();
+  const auto a = run_nmt(sample + " --seed 4", kSentences);
+  const auto b = run_nmt(sample + " --seed 4", kSentences);
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(test::count_lines(a.out), 3);
+  // Nucleus sampling with P small enough keeps only the most likely token: greedy search.
+  const auto greedy = run_nmt("translate --threads 1 --beam 1 -m " + model(), kSentences);
+  const auto nucleus = run_nmt("translate --threads 1 --sampling topp:0.000001 -m " + model(), kSentences);
+  ASSERT_EQ(nucleus.code, 0) << nucleus.err;
+  EXPECT_EQ(nucleus.out, greedy.out);
+}
+
 TEST(TrainCli, ResumedRunGivesTheSameLossesAsAnUninterruptedOne) {
   test::TempDir d;
   const auto whole = run_nmt("train --threads 2 -c " + write_config(d, "whole", R"(, "max_steps": 8)"));

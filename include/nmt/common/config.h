@@ -272,7 +272,7 @@ struct TrainingConfig {
     v.field("label_smoothing", label_smoothing, "Label smoothing epsilon.", Range::half_open(0, 1));
     v.field("ema_decay", ema_decay,
             "Keep an exponential moving average of the weights with this decay (e.g. 0.9999), updated after every "
-            "update; validation, best.pt and translation use it. 0 turns it off.",
+            "update t with min(decay, (1+t)/(10+t)); validation, best.pt and translation use it. 0 turns it off.",
             Range::half_open(0, 1));
     v.field("clip_norm", clip_norm, "Gradient-norm clipping threshold; 0 disables.", Range::at_least(0));
     v.field("dropout", dropout, "Dropout rate.", Range::half_open(0, 1));
@@ -300,12 +300,31 @@ struct TrainingConfig {
 /// in seconds; std::invalid_argument saying what is wrong otherwise.
 double parse_duration(const std::string& text);
 
+/// How to draw a translation instead of searching for the best one
+/// (`decoding.sampling`): from the whole distribution, from its K most likely
+/// tokens, or from the smallest set of most likely tokens whose probability
+/// reaches P (nucleus sampling, Holtzman et al. 2020).
+struct Sampling {
+  enum class Kind { none, full, topk, topp };
+  Kind kind = Kind::none;
+  int64_t k = 0;  ///< topk: K >= 1
+  double p = 0;   ///< topp: P in (0, 1]
+
+  bool enabled() const { return kind != Kind::none; }
+  /// "" (none), "full", "topk:K" or "topp:P"; std::invalid_argument saying
+  /// what is wrong otherwise.
+  static Sampling parse(const std::string& text);
+};
+
 struct DecodingConfig {
   int64_t beam = 5;
   double alpha = 0.6;
   double max_len_a = 1.5;
   int64_t max_len_b = 10;
   int64_t batch_tokens = 4096;
+  std::string sampling;  // Sampling::parse; empty: search
+  double temperature = 1.0;
+  int64_t seed = 1;
 
   template <class V>
   void visit(V& v) {
@@ -314,7 +333,17 @@ struct DecodingConfig {
     v.field("max_len_a", max_len_a, "Output length limit a*len(src)+b: a.", Range::at_least(0));
     v.field("max_len_b", max_len_b, "Output length limit a*len(src)+b: b.", Range::at_least(0));
     v.field("batch_tokens", batch_tokens, "Source tokens per translation batch.", Range::at_least(1));
+    v.field("sampling", sampling,
+            "Draw each translation at random instead of searching: `full`, `topk:K` (the K most likely tokens) or "
+            "`topp:P` (the most likely tokens up to probability P); empty searches. Dev BLEU always searches.");
+    v.field("temperature", temperature, "Sampling temperature: log-probabilities are divided by it.",
+            Range::positive());
+    v.field("seed", seed, "Sampling seed: the same seed, input and model give the same translations.",
+            Range::at_least(0));
   }
+
+  /// The parsed `sampling`.
+  Sampling sampler() const { return Sampling::parse(sampling); }
 };
 
 struct Config {

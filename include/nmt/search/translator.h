@@ -5,11 +5,13 @@
 #include <string>
 #include <vector>
 
+#include <ATen/core/Generator.h>
 #include <torch/types.h>
 
 #include "nmt/common/config.h"
 #include "nmt/data/vocab.h"
 #include "nmt/model/seq2seq.h"
+#include "nmt/search/ensemble.h"
 
 namespace nmt::search {
 
@@ -31,7 +33,7 @@ struct SearchOptions {
     return max_input_length > 0 ? static_cast<std::size_t>(max_input_length) * data::kMaxPieceBytes + 1 : 0;
   }
 
-  /// ConfigError naming --n-best when it is out of range.
+  /// ConfigError naming --n-best when it is out of range or asked of sampling.
   void validate() const;
 };
 
@@ -40,25 +42,45 @@ struct Translation {
   double score = 0;  ///< the search's length-normalised log-probability
 };
 
+/// A model of an ensemble, with the vocabularies it was trained with.
+struct Member {
+  model::Seq2Seq* model = nullptr;  ///< on the device, in eval mode
+  const data::Vocabs* vocabs = nullptr;
+  double weight = 1;
+};
+
 class Translator {
  public:
-  /// `model` must already be on `device` and in eval mode.
-  Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, SearchOptions options, torch::Device device);
+  /// Translates with `members` as one Ensemble. Their target vocabularies must
+  /// be the same (the caller checks it and names the models); each encodes the
+  /// source with its own source vocabulary.
+  Translator(std::vector<Member> members, SearchOptions options, torch::Device device);
+  Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, SearchOptions options, torch::Device device)
+      : Translator({Member{&model, &vocabs}}, std::move(options), device) {}
   Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, const DecodingConfig& decoding, torch::Device device)
       : Translator(model, vocabs, SearchOptions{decoding}, device) {}
 
   /// Translates `lines` in batches of similar length and returns, in input
   /// order, each line's n-best list. An empty line gives one empty translation.
   /// Messages name line i as line `first_line + i` of `source` ("<stdin>: line 7").
+  /// Sampling draws from one generator seeded once, by decoding.seed: the same
+  /// lines in the same calls give the same translations.
   std::vector<std::vector<Translation>> translate(const std::vector<std::string>& lines, int64_t first_line = 1,
                                                   const std::string& source = "");
 
   const SearchOptions& options() const { return options_; }
 
  private:
-  model::Seq2Seq& model_;
-  const data::Vocabs& vocabs_;
+  // The source pieces of `lines` in each member's vocabulary, cropped to
+  // max_input_length; the first member's decide lengths and emptiness.
+  std::vector<std::vector<std::vector<int32_t>>> encode(const std::vector<std::string>& lines, int64_t first_line,
+                                                        const std::string& source) const;
+
+  std::vector<Member> members_;
+  Ensemble ensemble_;
   SearchOptions options_;
+  Sampling sampling_;
+  at::Generator generator_;
   torch::Device device_;
 };
 
