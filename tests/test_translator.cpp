@@ -31,7 +31,7 @@ class TranslatorTest : public ::testing::Test {
 
   static std::vector<std::vector<Translation>> translate(const std::vector<std::string>& lines,
                                                          const SearchOptions& options) {
-    Translator t(**model_, *vocabs_, options, torch::kCPU);
+    Translator t(**model_, *vocabs_, options);
     return t.translate(lines);
   }
 
@@ -105,7 +105,7 @@ TEST_F(TranslatorTest, ALineOverTheInputLimitIsCroppedOrRefused) {
   ASSERT_EQ(v.encode(first4), std::vector<int32_t>(pieces.begin(), pieces.begin() + 4));
   EXPECT_EQ(translate({"", line}, o)[1][0].text, translate({first4}, options(2, 4096))[0][0].text);
   o.crop = false;
-  Translator t(**model_, *vocabs_, o, torch::kCPU);
+  Translator t(**model_, *vocabs_, o);
   try {
     t.translate({"", line}, 41, "in.txt");
     FAIL();

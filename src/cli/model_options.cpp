@@ -140,7 +140,7 @@ search::Translator ModelSession::translator() const {
   for (std::size_t i = 0; i < models.size(); ++i) {
     members.push_back({models[i].model.get(), &models[i].vocabs, weights[i]});
   }
-  return search::Translator(std::move(members), search, device);
+  return search::Translator(std::move(members), search);
 }
 
 }  // namespace nmt::cli

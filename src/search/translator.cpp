@@ -36,13 +36,12 @@ void SearchOptions::validate() const {
   }
 }
 
-Translator::Translator(std::vector<Member> members, SearchOptions options, torch::Device device)
+Translator::Translator(std::vector<Member> members, SearchOptions options)
     : members_(std::move(members)),
       ensemble_(ensemble_of(members_)),
       options_(std::move(options)),
       sampling_(options_.decoding.sampler()),
-      generator_(at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(options_.decoding.seed))),
-      device_(device) {
+      generator_(at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(options_.decoding.seed))) {
   options_.validate();
 }
 
@@ -107,7 +106,7 @@ std::vector<std::vector<Translation>> Translator::translate(const std::vector<st
         std::copy(row.begin(), row.end(), p + r * width);
         p[r * width + static_cast<int64_t>(row.size())] = data::kEos;
       }
-      src.push_back(ids.to(device_));
+      src.push_back(ids.to(ensemble_.device()));
       mask.push_back(src.back().ne(data::kPad));
     }
     std::vector<int64_t> max_len;

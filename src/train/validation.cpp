@@ -47,7 +47,7 @@ Validation Validator::run(model::Seq2Seq& model, torch::Device device) const {
     tokens += out.tokens;
   }
   v.nll = nll / static_cast<double>(std::max<int64_t>(1, tokens));
-  search::Translator translator(model, vocabs_, decoding_, device);
+  search::Translator translator(model, vocabs_, decoding_);
   std::vector<std::string> hyps;
   for (auto& nbest : translator.translate(src_)) hyps.push_back(std::move(nbest.front().text));
   v.bleu = eval::corpus_bleu(hyps, {ref_}).score;

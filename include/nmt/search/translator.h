@@ -53,12 +53,12 @@ class Translator {
  public:
   /// Translates with `members` as one Ensemble. Their target vocabularies must
   /// be the same (the caller checks it and names the models); each encodes the
-  /// source with its own source vocabulary.
-  Translator(std::vector<Member> members, SearchOptions options, torch::Device device);
-  Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, SearchOptions options, torch::Device device)
-      : Translator({Member{&model, &vocabs}}, std::move(options), device) {}
-  Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, const DecodingConfig& decoding, torch::Device device)
-      : Translator(model, vocabs, SearchOptions{decoding}, device) {}
+  /// source with its own source vocabulary. Batches go to the members' device.
+  Translator(std::vector<Member> members, SearchOptions options);
+  Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, SearchOptions options)
+      : Translator({Member{&model, &vocabs}}, std::move(options)) {}
+  Translator(model::Seq2Seq& model, const data::Vocabs& vocabs, const DecodingConfig& decoding)
+      : Translator(model, vocabs, SearchOptions{decoding}) {}
 
   /// Translates `lines` in batches of similar length and returns, in input
   /// order, each line's n-best list. An empty line gives one empty translation.
@@ -81,7 +81,6 @@ class Translator {
   SearchOptions options_;
   Sampling sampling_;
   at::Generator generator_;
-  torch::Device device_;
 };
 
 }  // namespace nmt::search
