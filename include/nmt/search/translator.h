@@ -6,7 +6,6 @@
 #include <vector>
 
 #include <ATen/core/Generator.h>
-#include <torch/types.h>
 
 #include "nmt/common/config.h"
 #include "nmt/data/vocab.h"
