@@ -2,12 +2,41 @@
 
 #include <torch/torch.h>
 
+#include "nmt/common/isa.h"
+#include "nmt/model/attention.h"
 #include "nmt/model/fused.h"
+#include "nmt/model/int8.h"
 
 namespace nmt::model {
 namespace {
 
-TEST(Gru, FusedGatesEqualTheGruCellInValueAndGradient) {
+// Runs a test body once per instruction set this CPU runs (the AVX2 build
+// on an AVX-512 host too), restoring the kernels' own choice after.
+class EachIsa : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override { set_kernel_isa(GetParam()); }
+  void TearDown() override { set_kernel_isa(chosen_); }
+
+ private:
+  Isa chosen_ = kernel_isa();
+};
+
+std::string isa_name(const ::testing::TestParamInfo<Isa>& info) { return std::string(name_of(info.param)); }
+
+INSTANTIATE_TEST_SUITE_P(Kernels, EachIsa, ::testing::ValuesIn(runnable_isas()), isa_name);
+
+TEST(Isa, NamesRoundTripAndTheHostRunsTheBaseline) {
+  for (const Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512}) EXPECT_EQ(parse_isa(name_of(isa)), isa);
+  EXPECT_FALSE(parse_isa("avx3").has_value());
+  EXPECT_EQ(runnable_isas().front(), Isa::baseline);
+  EXPECT_EQ(runnable_isas().back(), host_isa());
+  if (host_isa() != Isa::avx512) {
+    EXPECT_THROW(set_kernel_isa(Isa::avx512), std::invalid_argument);
+  }
+}
+
+TEST_P(EachIsa, FusedGruGatesEqualTheGruCellInValueAndGradient) {
+  ASSERT_EQ(kernel_isa(), GetParam());
   torch::manual_seed(5);
   // An odd width exercises the vector loops' tails; enough rows to split across threads.
   const int64_t rows = 3000, input = 7, hidden = 13;
@@ -35,6 +64,98 @@ TEST(Gru, FusedGatesEqualTheGruCellInValueAndGradient) {
     EXPECT_TRUE(torch::allclose(fused_grads[i], expected_grads[i], 1e-4, 1e-5)) << "gradient " << i;
   }
   EXPECT_TRUE(torch::allclose(gru_gates_reference(gi, gh, h), expected, 1e-5, 1e-6));
+}
+
+TEST_P(EachIsa, AttentionInferenceEqualsTheReference) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(11);
+  const int64_t batch = 3, heads = 2, dh = 8;
+  // Keys and values as the model holds them: [B, T, H, Dh] viewed as [B, H, T, Dh].
+  const auto heads_view = [&](int64_t t) { return torch::randn({batch, t, heads, dh}).transpose(1, 2); };
+  auto mask = torch::ones({batch, 5}, torch::kBool);
+  mask[0][4] = false;
+  mask[2][1] = false;
+  mask[2][3] = false;
+  const auto q = heads_view(4), k = heads_view(5), v = heads_view(5);
+  EXPECT_TRUE(torch::allclose(attention_inference(q, k, v, mask, false), reference_attention(q, k, v, mask, false),
+                              1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(attention_inference(q, k, v, torch::Tensor(), false),
+                              reference_attention(q, k, v, torch::Tensor(), false), 1e-5, 1e-6));
+  const auto qs = heads_view(5);
+  EXPECT_TRUE(torch::allclose(attention_inference(qs, k, v, mask, true), reference_attention(qs, k, v, mask, true),
+                              1e-5, 1e-6));
+  // One query at a time against a growing cache, as search runs it.
+  const auto step = attention_inference(qs.slice(2, 2, 3), k.slice(2, 0, 3), v.slice(2, 0, 3), mask.slice(1, 0, 3), false);
+  EXPECT_TRUE(torch::allclose(step, reference_attention(qs, k, v, mask, true).slice(2, 2, 3), 1e-5, 1e-6));
+}
+
+TEST_P(EachIsa, Int8AffineIsWithinItsQuantizationErrorOfFp32) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(13);
+  const auto x = torch::randn({37, 64}), w = torch::randn({50, 64}) * 0.1, b = torch::randn({50});
+  const auto bias_2d = torch::randn({37, 50});
+  const auto expected = torch::nn::functional::linear(x, w, b);
+  const auto expected_2d = torch::nn::functional::linear(x, w, bias_2d);
+  for (const bool through_libtorch : {false, true}) {
+    int8::enable(through_libtorch);
+    const auto got = affine(x, w, b), got_2d = affine(x, w, bias_2d), got_none = affine(x, w);
+    // Per-row int8 keeps each product within about 1% of the output's range.
+    const double range = expected.abs().max().item<double>();
+    EXPECT_LT((got - expected).abs().max().item<double>(), 0.02 * range) << int8::engine();
+    EXPECT_LT((got_2d - expected_2d).abs().max().item<double>(), 0.02 * range) << int8::engine();
+    EXPECT_LT((got_none - (expected - b)).abs().max().item<double>(), 0.02 * range) << int8::engine();
+    EXPECT_GT(int8::packed_bytes(), 0);
+    int8::disable();
+  }
+  EXPECT_FALSE(int8::enabled());
+  EXPECT_TRUE(torch::allclose(affine(x, w, b), expected, 1e-5, 1e-5));  // fp32 again
+}
+
+TEST(Dropout, EveryInstructionSetDrawsTheSameMask) {
+  const auto x = torch::ones({300, 1001});
+  const Isa chosen = kernel_isa();
+  set_kernel_isa(Isa::baseline);
+  torch::manual_seed(3);
+  const auto expected = model::dropout(x, 0.2, true);
+  for (const Isa isa : runnable_isas()) {
+    set_kernel_isa(isa);
+    torch::manual_seed(3);
+    EXPECT_TRUE(torch::equal(model::dropout(x, 0.2, true), expected)) << name_of(isa);
+  }
+  set_kernel_isa(chosen);
+}
+
+TEST(Affine, EqualsLibTorchsLinearInValueAndGradient) {
+  torch::manual_seed(9);
+  const auto w_full = torch::randn({11, 20}, torch::requires_grad());
+  struct Case {
+    std::vector<int64_t> x_sizes;
+    torch::Tensor w;
+    std::vector<int64_t> b_sizes;  // empty: no bias
+  };
+  const std::vector<Case> cases = {
+      {{3, 5, 20}, w_full, {11}},
+      {{1, 20}, w_full, {11}},                    // a single row
+      {{4, 7}, w_full.narrow(1, 13, 7), {4, 11}}, // a column slice of the weight, a bias the output's shape
+      {{6, 20}, w_full, {}},                      // no bias
+      {{0, 20}, w_full, {11}},                    // no rows
+  };
+  for (const auto& c : cases) {
+    const auto x = torch::randn(c.x_sizes, torch::requires_grad());
+    const auto b = c.b_sizes.empty() ? torch::Tensor() : torch::randn(c.b_sizes, torch::requires_grad());
+    auto grads = [&](const torch::Tensor& y) {
+      std::vector<torch::Tensor> leaves{x, w_full};
+      if (b.defined()) leaves.push_back(b);
+      return torch::autograd::grad({(y * y).sum()}, leaves);
+    };
+    const auto expected = torch::nn::functional::linear(x, c.w, b);
+    const auto got = affine(x, c.w, b);
+    ASSERT_EQ(got.sizes(), expected.sizes());
+    EXPECT_TRUE(torch::allclose(got, expected, 1e-5, 1e-5));
+    const auto g_expected = grads(expected), g_got = grads(got);
+    for (std::size_t i = 0; i < g_got.size(); ++i)
+      EXPECT_TRUE(torch::allclose(g_got[i], g_expected[i], 1e-4, 1e-4)) << "gradient " << i;
+  }
 }
 
 TEST(Dropout, DropsAtTheRateScalesTheRestAndRepeatsUnderTheSeed) {

@@ -10,11 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/checks.h"
+#include "cli/model_options.h"
 #include "cli/verbs.h"
 #include "nmt/common/config.h"
 #include "nmt/common/device.h"
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
+#include "nmt/common/isa.h"
 #include "nmt/common/logging.h"
 #include "nmt/common/memory.h"
 #include "nmt/common/threads.h"
@@ -43,9 +45,17 @@ struct BenchCliOptions {
   int64_t limit = 1000;
   int64_t max_len = 100;
   bool unsorted = false;
+  bool int8 = false;
 };
 
-void print(const nlohmann::json& j) { write_stdout(j.dump() + "\n"); }
+// Every line names what ran it: the CPU's vector level, the one nmt's kernels
+// took, and the core OpenBLAS's kernels were built for.
+void print(nlohmann::json j) {
+  j["host_isa"] = name_of(host_isa());
+  j["kernel_isa"] = name_of(kernel_isa());
+  j["blas_core"] = blas_info().core;
+  write_stdout(j.dump() + "\n");
+}
 
 void run_bench_train(const BenchCliOptions& opt) {
   const Config config = load_config(opt.config, opt.overrides);
@@ -73,9 +83,11 @@ void run_bench_train(const BenchCliOptions& opt) {
       {"step_ms_median", r.step_ms_median},
       {"flops_per_tgt_token", r.flops / static_cast<double>(r.tgt_tokens)},
       {"achieved_gflops", r.achieved_gflops()},
-      {"gemm_gflops_before", r.gemm_gflops_before},
-      {"gemm_gflops_after", r.gemm_gflops_after},
+      {"gemm_gflops_before", r.gemm_before.best()},
+      {"gemm_gflops_after", r.gemm_after.best()},
       {"gemm_gflops", r.gemm_gflops()},
+      {"libtorch_mm_gflops", std::max(r.gemm_before.libtorch, r.gemm_after.libtorch)},
+      {"onednn_sgemm_gflops", std::max(r.gemm_before.onednn, r.gemm_after.onednn)},
       {"mfu", r.mfu()},
       {"peak_rss_mb", r.peak_rss_mb},
   });
@@ -86,7 +98,7 @@ void run_bench_translate(const BenchCliOptions& opt) {
     throw ConfigError("nmt bench translate needs either --model DIR (trained weights) or --config FILE (random weights)");
   }
   const int threads = set_threads(opt.threads);
-  const torch::Device device = resolve_device(opt.device);
+  const torch::Device device = opt.int8 ? resolve_int8_device(opt.device) : resolve_device(opt.device);
   const model::LoadedModel m = !opt.model_dir.empty()
                                    ? model::load_model(opt.model_dir, opt.checkpoint, device)
                                    : search::random_model(load_config(opt.config, opt.overrides), threads, device);
@@ -118,6 +130,7 @@ void run_bench_translate(const BenchCliOptions& opt) {
       {"tgt_tokens_per_s", static_cast<double>(r.tgt_tokens) / r.seconds},
       {"tgt_tokens", r.tgt_tokens},
       {"wall_s", r.seconds},
+      {"int8", opt.int8},
       {"peak_rss_mb", peak_rss_mb()},
   });
 }
@@ -144,6 +157,8 @@ Verb setup_bench(CLI::App& app) {
       ->check(within(Range::at_least(0)));
   train->add_option("--synthetic-len", opt->train.synthetic_len,
                     "Random sentences of this many pieces a side instead of the corpus")->check(within(Range::at_least(1)));
+  train->add_option("--profile", opt->train.profile,
+                    "Record the timed steps' operations into this Chrome trace (scripts/profile.py sums it)");
   train->add_flag("--no-bucketing", opt->no_bucketing, "Batches without length bucketing (what bucketing buys)");
   train->add_flag("--stepwise", opt->stepwise,
                   "Run the decoder one step at a time, as search does (what whole-sequence products buy)");
@@ -166,6 +181,7 @@ Verb setup_bench(CLI::App& app) {
   translate->add_option("--max-len", opt->max_len, "Token limit in cap mode")->capture_default_str()
       ->check(within(Range::at_least(1)));
   translate->add_flag("--unsorted", opt->unsorted, "Batches in input order, not sorted by length");
+  add_int8_flag(translate, opt->int8);
   translate->add_flag("--keep-finished", opt->decode.keep_finished,
                       "Decode every sentence of a batch to the batch's largest limit, as a search that kept "
                       "finished sentences would");

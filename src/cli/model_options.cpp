@@ -12,6 +12,7 @@
 #include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
 #include "nmt/common/threads.h"
+#include "nmt/model/int8.h"
 
 namespace nmt::cli {
 namespace {
@@ -62,6 +63,25 @@ bool same_target_vocabulary(const model::LoadedModel& a, const model::LoadedMode
 
 }  // namespace
 
+void add_int8_flag(CLI::App* sub, bool& int8) {
+  sub->add_flag("--int8", int8,
+                "Run the linear layers in int8 (weights quantized per row, activations per call; CPU only)");
+}
+
+torch::Device resolve_int8_device(const std::string& device_flag) {
+  // Checked before the device is resolved, so that a CUDA device is refused for
+  // --int8's sake even where CUDA is missing too.
+  const auto refuse = [](const std::string& what) {
+    return ConfigError("--int8 runs on the CPU, not on " + what + "; drop --int8 or pass --device cpu");
+  };
+  if (device_flag.rfind("cuda", 0) == 0) throw refuse(device_flag);
+  const torch::Device device = resolve_device(device_flag);
+  if (!device.is_cpu()) throw refuse(device.str());  // --device auto on a CUDA machine
+  model::int8::enable();
+  NMT_INFO("translate", "int8 linear layers through {}", model::int8::engine());
+  return device;
+}
+
 void add_model_options(CLI::App* sub, ModelOptions& opt, const std::string& model_flag, bool model_required) {
   auto* model = sub->add_option(model_flag, opt.model_dirs,
                                 "Model directory written by nmt train; repeat it to translate with an ensemble");
@@ -75,6 +95,7 @@ void add_model_options(CLI::App* sub, ModelOptions& opt, const std::string& mode
   sub->add_option("--threads", opt.threads, "CPU threads (0 = all cores)")
       ->capture_default_str()
       ->check(within(Range::at_least(0)));
+  add_int8_flag(sub, opt.int8);
   // One flag per decoding key: its type, range and default are the config's.
   for (const KeyInfo& key : config_keys()) {
     if (key.path.rfind(kDecodingSection, 0) != 0) continue;
@@ -106,7 +127,7 @@ ModelSession open_model(const ModelOptions& opt) {
   ModelSession s;
   s.weights = parse_weights(opt.weights, count);
   const int threads = set_threads(opt.threads);
-  s.device = resolve_device(opt.device);
+  s.device = opt.int8 ? resolve_int8_device(opt.device) : resolve_device(opt.device);
   std::vector<Override> overrides;
   for (const auto& [key, value] : opt.decoding) overrides.push_back({key, value, flag_of(key)});
   for (std::size_t i = 0; i < count; ++i) {

@@ -20,6 +20,7 @@ struct ModelOptions {
   std::string weights;                                 ///< --weights "0.5,0.5"; empty: equal
   std::string device = "auto";
   int threads = 0;
+  bool int8 = false;  ///< --int8
   std::optional<int64_t> n_best;  ///< given: print the n-best list (unset: search::SearchOptions' default)
   std::optional<int64_t> max_input_length;  ///< source pieces; unset: the first model's data.max_len
   std::string max_input_length_policy = "crop";
@@ -30,8 +31,15 @@ struct ModelOptions {
 
 /// Adds the model flag (`model_flag`: "-m,--model", or "--model" where -m
 /// means something else; required or not), --checkpoint, --weights, --device,
-/// --threads, --n-best and one flag per key of the config's `decoding` section to `sub`.
+/// --threads, --int8, --n-best and one flag per key of the config's `decoding` section to `sub`.
 void add_model_options(CLI::App* sub, ModelOptions& opt, const std::string& model_flag, bool model_required);
+
+/// --int8, for every verb that translates.
+void add_int8_flag(CLI::App* sub, bool& int8);
+
+/// Resolves --device for --int8 and turns int8 linear layers on: a
+/// ConfigError for any device but the CPU.
+torch::Device resolve_int8_device(const std::string& device_flag);
 
 /// Loaded models and the search options to translate with.
 struct ModelSession {

@@ -5,7 +5,10 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <stdexcept>
 
 #include <thread>
 #include <utility>
@@ -13,6 +16,8 @@
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
+
+#include "nmt/common/isa.h"
 
 namespace nmt {
 namespace {
@@ -22,15 +27,44 @@ F find_symbol(const char* name) {
   return reinterpret_cast<F>(::dlsym(RTLD_DEFAULT, name));
 }
 
+// What each library is told for each level of NMT_CPU_ISA, in Isa's order,
+// so that an AVX-512 host can run every kernel as an AVX2 host would (nullptr:
+// leave the library to choose). Without NMT_CPU_ISA none applies.
+struct LibraryIsa {
+  const char* aten;      // ATEN_CPU_CAPABILITY
+  const char* openblas;  // OPENBLAS_CORETYPE
+  const char* onednn;    // ONEDNN_MAX_CPU_ISA
+};
+constexpr LibraryIsa kLibraryIsa[] = {
+    {"default", "Prescott", "SSE41"},
+    {"avx2", "Haswell", "AVX2"},
+    {"avx2", nullptr, nullptr},  // ATen's AVX-512 kernels were no faster than its AVX2 ones here
+};
+
 }  // namespace
 
 void tune_process(char** argv) {
   // Freed blocks stay in the heap for the next step's tensors of the same sizes.
   ::mallopt(M_MMAP_MAX, 0);
   ::mallopt(M_TRIM_THRESHOLD, INT32_MAX);
+  std::optional<Isa> requested;
+  try {
+    requested = requested_isa();
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "nmt: error: %s\n", e.what());
+    std::exit(2);
+  }
+  const LibraryIsa& libraries = kLibraryIsa[static_cast<int>(requested.value_or(host_isa()))];
+  const std::pair<const char*, const char*> settings[] = {
+      {"OMP_WAIT_POLICY", "PASSIVE"},
+      {"OPENBLAS_THREAD_TIMEOUT", "4"},
+      {"OPENBLAS_CORETYPE", requested ? libraries.openblas : nullptr},
+      {"ATEN_CPU_CAPABILITY", requested ? libraries.aten : nullptr},
+      {"ONEDNN_MAX_CPU_ISA", requested ? libraries.onednn : nullptr},
+  };
   bool changed = false;
-  for (const auto& [name, value] : {std::pair{"OMP_WAIT_POLICY", "PASSIVE"}, std::pair{"OPENBLAS_THREAD_TIMEOUT", "4"}}) {
-    if (std::getenv(name) == nullptr) {
+  for (const auto& [name, value] : settings) {
+    if (value != nullptr && std::getenv(name) == nullptr) {
       ::setenv(name, value, 0);
       changed = true;
     }
@@ -62,6 +96,7 @@ BlasInfo blas_info() {
     if (::dladdr(sgemm, &dl) != 0 && dl.dli_fname != nullptr) info.library = dl.dli_fname;
   }
   if (auto config = find_symbol<char* (*)()>("openblas_get_config")) info.config = config();  // "OpenBLAS 0.3.21 DYNAMIC_ARCH ..."
+  if (auto core = find_symbol<char* (*)()>("openblas_get_corename")) info.core = core();
   info.reference = info.config.empty() && info.library.find("/blas/") != std::string::npos;
   return info;
 }
@@ -80,6 +115,7 @@ std::string runtime_summary() {
     out += blas.library.empty() ? "bundled with LibTorch" : blas.library;
   }
   if (!blas.library.empty()) out += " [" + blas.library + "]";
+  out += "\nCPU: " + std::string(name_of(host_isa())) + ", nmt's kernels " + std::string(name_of(kernel_isa()));
   out += "\nthreads: " + std::to_string(at::get_num_threads()) + " intra-op of " + std::to_string(available_cores()) +
          " cores";
   return out;

@@ -4,7 +4,6 @@
 #include <limits>
 
 #include <ATen/ATen.h>
-#include <torch/nn/functional/linear.h>
 #include <torch/version.h>
 
 #include "nmt/model/fused.h"
@@ -19,7 +18,7 @@ AdditiveAttentionImpl::AdditiveAttentionImpl(int64_t query_dim, int64_t key_dim,
 
 torch::Tensor AdditiveAttentionImpl::project_keys(const torch::Tensor& annotations) {
   TORCH_CHECK(annotations.dim() == 3, "annotations must be [B, S, H]");
-  return u_->forward(annotations);
+  return affine(annotations, *u_);
 }
 
 std::pair<torch::Tensor, torch::Tensor> AdditiveAttentionImpl::forward(const torch::Tensor& query,
@@ -29,7 +28,7 @@ std::pair<torch::Tensor, torch::Tensor> AdditiveAttentionImpl::forward(const tor
   TORCH_CHECK(query.dim() == 2 && keys.dim() == 3 && mask.dim() == 2, "attention expects query [B, Q], keys [B, S, A], mask [B, S]");
   TORCH_CHECK(keys.size(0) == query.size(0) && mask.sizes() == keys.sizes().slice(0, 2), "attention: batch or length mismatch");
   // [B, S]
-  const auto scores = v_->forward(torch::tanh(keys + w_->forward(query).unsqueeze(1))).squeeze(2);
+  const auto scores = affine(torch::tanh(keys + affine(query, *w_).unsqueeze(1)), *v_).squeeze(2);
   const auto weights =
       torch::softmax(scores.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity()), 1);
   // [B, H]
@@ -86,6 +85,10 @@ torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const torch::
   }
   return at::scaled_dot_product_attention(q, k, v, mask, dropout, causal);
 #else
+  if (!torch::GradMode::is_enabled() && dropout == 0 && q.is_cpu() && q.scalar_type() == torch::kFloat) {
+    check_attention_shapes(q, k, v, key_mask, causal);
+    return attention_inference(q, k, v, key_mask, causal);
+  }
   return reference_attention(q, k, v, key_mask, causal, dropout);
 #endif
 }
@@ -104,19 +107,19 @@ torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const 
 torch::Tensor MultiHeadAttentionImpl::queries(const torch::Tensor& x) {
   const auto w = in_->weight.slice(0, 0, d_model_);
   const auto b = in_->bias.slice(0, 0, d_model_);
-  return split_heads(torch::nn::functional::linear(x, w, b));
+  return split_heads(affine(x, w, b));
 }
 
 std::pair<torch::Tensor, torch::Tensor> MultiHeadAttentionImpl::keys_values(const torch::Tensor& x) {
   const auto w = in_->weight.slice(0, d_model_);
   const auto b = in_->bias.slice(0, d_model_);
-  const auto kv = torch::nn::functional::linear(x, w, b).chunk(2, -1);
+  const auto kv = affine(x, w, b).chunk(2, -1);
   return {split_heads(kv[0]), split_heads(kv[1])};
 }
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> MultiHeadAttentionImpl::queries_keys_values(
     const torch::Tensor& x) {
-  const auto qkv = in_->forward(x).chunk(3, -1);
+  const auto qkv = affine(x, *in_).chunk(3, -1);
   return {split_heads(qkv[0]), split_heads(qkv[1]), split_heads(qkv[2])};
 }
 
@@ -124,7 +127,7 @@ torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q, const torch
                                              const torch::Tensor& key_mask, bool causal) {
   const auto heads = scaled_dot_product_attention(q, k, v, key_mask, causal, is_training() ? dropout_ : 0.0);
   const auto merged = heads.transpose(1, 2).reshape({q.size(0), q.size(2), d_model_});  // [B, Tq, D]
-  return out_->forward(merged);
+  return affine(merged, *out_);
 }
 
 }  // namespace nmt::model

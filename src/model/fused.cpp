@@ -1,13 +1,17 @@
 #include "nmt/model/fused.h"
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <mutex>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/record_function.h>
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "model/kernels.h"
+#include "nmt/model/int8.h"
 
 namespace nmt::model {
 namespace {
@@ -15,10 +19,82 @@ namespace {
 // Rows per task: enough elements that a thread's share outweighs waking it.
 int64_t grain(int64_t hidden) { return std::max<int64_t>(1, 16384 / hidden); }
 
+// A pointer's view of a tensor, as oneDNN's sgemm takes it.
+float* data(const torch::Tensor& t) { return t.data_ptr<float>(); }
+
+// The distance between a row-major matrix's rows (a single row's stride is
+// arbitrary in a contiguous tensor).
+int64_t ld(const torch::Tensor& t) { return t.size(0) <= 1 ? t.size(1) : t.stride(0); }
+
+// y [m, n] = op(a) op(b) + beta y, row-major, through oneDNN.
+void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const torch::Tensor& a, const torch::Tensor& b,
+           float beta, const torch::Tensor& y) {
+  const int status = onednn_sgemm()(ta, tb, m, n, k, 1.0f, data(a), ld(a), data(b), ld(b), beta, data(y), ld(y));
+  TORCH_CHECK(status == 0, "oneDNN sgemm failed with status ", status);
+}
+
+// Rows of unit stride, as sgemm reads them: a slice of a weight's columns
+// (RNNsearch's W_ih split into embedding and context parts) is read in place.
+torch::Tensor row_major(const torch::Tensor& t) {
+  return t.stride(1) == 1 && ld(t) >= t.size(1) ? t : t.contiguous();
+}
+
+class OnednnLinear : public torch::autograd::Function<OnednnLinear> {
+ public:
+  // Without a bias, `b` is an empty placeholder (autograd takes only defined tensors).
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_in,
+                               const torch::Tensor& w_in, const torch::Tensor& bias, bool has_bias) {
+    RECORD_FUNCTION("nmt::affine", std::vector<c10::IValue>());
+    const torch::Tensor b = has_bias ? bias : torch::Tensor();
+    const int64_t k = w_in.size(1), n = w_in.size(0);
+    const auto x = x_in.reshape({-1, k}).contiguous(), w = row_major(w_in);
+    const int64_t m = x.size(0);
+    auto out_sizes = x_in.sizes().vec();
+    out_sizes.back() = n;
+    auto y = torch::empty({m, n}, x.options());
+    if (b.defined()) y.copy_(b.expand(out_sizes).reshape({m, n}));
+    if (m > 0 && n > 0) {
+      if (k > 0) sgemm('N', 'T', m, n, k, x, w, b.defined() ? 1.0f : 0.0f, y);
+      else if (!b.defined()) y.zero_();
+    }
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["bias_sizes"] = b.defined() ? c10::IValue(b.sizes().vec()) : c10::IValue();
+    ctx->saved_data["x_sizes"] = x_in.sizes().vec();
+    return y.view(out_sizes);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    RECORD_FUNCTION("nmt::affine_backward", std::vector<c10::IValue>());
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &w = saved[1];
+    const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
+    const auto dy = grads[0].reshape({m, n}).contiguous();
+    torch::Tensor dx, dw, db;
+    if (ctx->needs_input_grad(0)) {
+      dx = torch::zeros({m, k}, x.options());
+      if (m > 0 && n > 0 && k > 0) sgemm('N', 'N', m, k, n, dy, w, 0.0f, dx);
+      dx = dx.view(ctx->saved_data["x_sizes"].toIntVector());
+    }
+    if (ctx->needs_input_grad(1)) {
+      dw = torch::zeros({n, k}, w.options());
+      if (m > 0 && n > 0 && k > 0) sgemm('T', 'N', n, k, m, dy, x, 0.0f, dw);
+    }
+    const auto& bias_sizes = ctx->saved_data["bias_sizes"];
+    if (ctx->needs_input_grad(2) && !bias_sizes.isNone()) {
+      auto out_sizes = ctx->saved_data["x_sizes"].toIntVector();
+      out_sizes.back() = n;
+      db = at::sum_to(dy.view(out_sizes), bias_sizes.toIntVector());
+    }
+    return {dx, dw, db, torch::Tensor()};
+  }
+};
+
 class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& gi_in,
                                const torch::Tensor& gh_in, const torch::Tensor& h_in) {
+    RECORD_FUNCTION("nmt::gru_gates", std::vector<c10::IValue>());
     const auto gi = gi_in.contiguous(), gh = gh_in.contiguous(), h = h_in.contiguous();
     const int64_t rows = h.size(0), hidden = h.size(1);
     auto out = torch::empty_like(h);
@@ -28,8 +104,9 @@ class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
     const float* prev = h.data_ptr<float>();
     float* po = out.data_ptr<float>();
     float* pw = workspace.data_ptr<float>();
+    const auto& k = kernel::kernels(kernel_isa());
     at::parallel_for(0, rows, grain(hidden), [&](int64_t begin, int64_t end) {
-      kernel::gru_gates_forward(pi + begin * 3 * hidden, ph + begin * 3 * hidden, prev + begin * hidden,
+      k.gru_gates_forward(pi + begin * 3 * hidden, ph + begin * 3 * hidden, prev + begin * hidden,
                                 po + begin * hidden, pw + begin * 4 * hidden, end - begin, hidden);
     });
     ctx->save_for_backward({h, workspace});
@@ -38,6 +115,7 @@ class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
+    RECORD_FUNCTION("nmt::gru_gates_backward", std::vector<c10::IValue>());
     const auto saved = ctx->get_saved_variables();
     const auto& h = saved[0];
     const auto& workspace = saved[1];
@@ -52,8 +130,9 @@ class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
     float* pdi = d_gi.data_ptr<float>();
     float* pdh = d_gh.data_ptr<float>();
     float* pd = d_h.data_ptr<float>();
+    const auto& k = kernel::kernels(kernel_isa());
     at::parallel_for(0, rows, grain(hidden), [&](int64_t begin, int64_t end) {
-      kernel::gru_gates_backward(pg + begin * hidden, ph + begin * hidden, pw + begin * 4 * hidden,
+      k.gru_gates_backward(pg + begin * hidden, ph + begin * hidden, pw + begin * 4 * hidden,
                                  pdi + begin * 3 * hidden, pdh + begin * 3 * hidden, pd + begin * hidden,
                                  end - begin, hidden);
     });
@@ -62,6 +141,63 @@ class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
 };
 
 }  // namespace
+
+Sgemm onednn_sgemm() {
+  static const auto sgemm = reinterpret_cast<Sgemm>(::dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
+  return sgemm;
+}
+
+torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+  const auto is_fp32_cpu = [](const torch::Tensor& t) {
+    return !t.defined() || (t.is_cpu() && t.scalar_type() == torch::kFloat && t.layout() == torch::kStrided);
+  };
+  if (!is_fp32_cpu(x) || !is_fp32_cpu(w) || !is_fp32_cpu(b) || x.dim() < 1 || w.dim() != 2 ||
+      x.size(-1) != w.size(1))
+    return torch::nn::functional::linear(x, w, b);  // LibTorch's checks and messages for bad shapes
+  if (int8::enabled() && !torch::GradMode::is_enabled()) return int8::affine(x, w, b);
+  if (onednn_sgemm() == nullptr) return torch::nn::functional::linear(x, w, b);
+  return OnednnLinear::apply(x, w, b.defined() ? b : torch::empty({0}, w.options()), b.defined());
+}
+
+torch::Tensor affine(const torch::Tensor& x, const torch::nn::LinearImpl& layer) {
+  return affine(x, layer.weight, layer.bias);
+}
+
+torch::Tensor attention_inference(const torch::Tensor& q_in, const torch::Tensor& k_in, const torch::Tensor& v_in,
+                                  const torch::Tensor& key_mask, bool causal) {
+  TORCH_CHECK(q_in.is_cpu() && q_in.scalar_type() == torch::kFloat && k_in.scalar_type() == torch::kFloat &&
+                  v_in.scalar_type() == torch::kFloat,
+              "attention_inference: fp32 CPU tensors only");
+  // Rows of unit stride in d, as the kernel reads them.
+  const auto unit_d = [](const torch::Tensor& t) { return t.stride(3) == 1 ? t : t.contiguous(); };
+  const auto q = unit_d(q_in), k = unit_d(k_in), v = unit_d(v_in);
+  const int64_t batch = q.size(0), heads = q.size(1), tq = q.size(2), tk = k.size(2), dh = q.size(3);
+  auto out = torch::empty({batch, heads, tq, dh}, q.options());
+  const auto mask = key_mask.defined() ? key_mask.to(torch::kBool).contiguous() : torch::Tensor();
+  kernel::AttentionProblem p{};
+  p.q = q.data_ptr<float>();
+  p.k = k.data_ptr<float>();
+  p.v = v.data_ptr<float>();
+  p.out = out.data_ptr<float>();
+  p.key_allowed = mask.defined() ? mask.data_ptr<bool>() : nullptr;
+  p.heads = heads;
+  p.tq = tq;
+  p.tk = tk;
+  p.dh = dh;
+  for (int i = 0; i < 3; ++i) {
+    p.q_stride[i] = q.stride(i);
+    p.k_stride[i] = k.stride(i);
+    p.v_stride[i] = v.stride(i);
+    p.out_stride[i] = out.stride(i);
+  }
+  p.mask_stride = tk;
+  p.causal = causal;
+  p.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dh)));
+  const auto& kernels = kernel::kernels(kernel_isa());
+  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, tq * tk * dh));
+  at::parallel_for(0, batch * heads, grain, [&](int64_t begin, int64_t end) { kernels.attention(p, begin, end); });
+  return out;
+}
 
 torch::Tensor gru_gates_reference(const torch::Tensor& gi, const torch::Tensor& gh, const torch::Tensor& h) {
   const auto i = gi.chunk(3, 1), g = gh.chunk(3, 1);
@@ -84,6 +220,7 @@ torch::Tensor gru_gates(const torch::Tensor& gi, const torch::Tensor& gh, const 
 
 torch::Tensor dropout(const torch::Tensor& x, double p, bool train) {
   if (!train || p <= 0) return x;
+  RECORD_FUNCTION("nmt::dropout", std::vector<c10::IValue>());
   if (!x.is_cpu() || x.scalar_type() != torch::kFloat || p >= 1) return torch::dropout(x, p, train);
   uint64_t seed = 0;
   {
@@ -95,8 +232,9 @@ torch::Tensor dropout(const torch::Tensor& x, double p, bool train) {
   const auto scale = static_cast<float>(1.0 / (1.0 - p));
   auto mask = torch::empty(x.sizes(), x.options().requires_grad(false));
   float* m = mask.data_ptr<float>();
+  const auto& k = kernel::kernels(kernel_isa());
   at::parallel_for(0, mask.numel(), 32768, [&](int64_t begin, int64_t end) {
-    kernel::dropout_mask(m + begin, begin, end, seed, threshold, scale);
+    k.dropout_mask(m + begin, begin, end, seed, threshold, scale);
   });
   return x * mask;
 }

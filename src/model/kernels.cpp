@@ -1,22 +1,22 @@
 // The loops behind nmt/model/fused.h. This file is compiled with -O3
 // -ffast-math and without LibTorch's headers, so that GCC vectorizes expf and
-// tanhf through glibc's libmvec; each function is cloned for AVX-512, AVX2 and
-// the baseline and picked at load time.
+// tanhf through glibc's libmvec. Each loop is written once, as an inline body,
+// and compiled three times, for AVX-512, AVX2 and the baseline, by the
+// NMT_KERNELS wrappers at the end; kernels(isa) hands out one set.
 #include "model/kernels.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define NMT_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define NMT_SIMD_CLONES
-#endif
+#define NMT_INLINE inline __attribute__((always_inline))
 
 namespace nmt::model::kernel {
+namespace {
 
-NMT_SIMD_CLONES
-void gru_gates_forward(const float* gi, const float* gh, const float* h, float* out, float* workspace,
-                       int64_t rows, int64_t hidden) {
+NMT_INLINE void gru_forward_body(const float* gi, const float* gh, const float* h, float* out, float* workspace,
+                                 int64_t rows, int64_t hidden) {
   const int64_t H = hidden;
   for (int64_t b = 0; b < rows; ++b) {
     const float* i_r = gi + b * 3 * H;
@@ -41,9 +41,8 @@ void gru_gates_forward(const float* gi, const float* gh, const float* h, float* 
   }
 }
 
-NMT_SIMD_CLONES
-void gru_gates_backward(const float* grad, const float* h, const float* workspace, float* d_gi, float* d_gh,
-                        float* d_h, int64_t rows, int64_t hidden) {
+NMT_INLINE void gru_backward_body(const float* grad, const float* h, const float* workspace, float* d_gi, float* d_gh,
+                                  float* d_h, int64_t rows, int64_t hidden) {
   const int64_t H = hidden;
   for (int64_t b = 0; b < rows; ++b) {
     const float* g = grad + b * H;
@@ -72,8 +71,6 @@ void gru_gates_backward(const float* grad, const float* h, const float* workspac
   }
 }
 
-namespace {
-
 // MurmurHash3's 32-bit finalizer: every input bit flips each output bit with
 // probability close to 1/2.
 inline uint32_t mix(uint32_t x) {
@@ -85,16 +82,137 @@ inline uint32_t mix(uint32_t x) {
   return x;
 }
 
-}  // namespace
-
-NMT_SIMD_CLONES
-void dropout_mask(float* out, int64_t begin, int64_t end, uint64_t seed, uint32_t threshold, float scale) {
+NMT_INLINE void dropout_body(float* out, int64_t begin, int64_t end, uint64_t seed, uint32_t threshold, float scale) {
   const auto k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
   for (int64_t i = begin; i < end; ++i) {
     const auto index = static_cast<uint64_t>(i);
     const uint32_t h = mix(mix(static_cast<uint32_t>(index) * 0x9e3779b1u + k0) ^ (static_cast<uint32_t>(index >> 32) + k1));
     out[i - begin] = h < threshold ? 0.0f : scale;
   }
+}
+
+NMT_INLINE void quantize_body(const float* x, int8_t* q, float* scale, int64_t rows, int64_t cols, float qmax) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    int8_t* qr = q + r * cols;
+    float amax = 0.0f;
+    for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(xr[c]));
+    const float s = amax > 0.0f ? amax / qmax : 1.0f;
+    const float inv = 1.0f / s;
+    for (int64_t c = 0; c < cols; ++c) {
+      const float v = xr[c] * inv;
+      qr[c] = static_cast<int8_t>(static_cast<int32_t>(v + (v >= 0.0f ? 0.5f : -0.5f)));
+    }
+    scale[r] = s;
+  }
+}
+
+NMT_INLINE void dequantize_body(const int32_t* acc, const float* row_scale, const float* col_scale, const float* bias,
+                                float* y, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t* a = acc + r * cols;
+    float* yr = y + r * cols;
+    const float s = row_scale[r];
+    if (bias != nullptr) {
+      for (int64_t c = 0; c < cols; ++c) yr[c] = static_cast<float>(a[c]) * (s * col_scale[c]) + bias[c];
+    } else {
+      for (int64_t c = 0; c < cols; ++c) yr[c] = static_cast<float>(a[c]) * (s * col_scale[c]);
+    }
+  }
+}
+
+NMT_INLINE void attention_body(const AttentionProblem& p, int64_t begin, int64_t end) {
+  std::vector<float> weights(static_cast<std::size_t>(p.tk));
+  float* w = weights.data();
+  const int64_t dh = p.dh;
+  for (int64_t bh = begin; bh < end; ++bh) {
+    const int64_t b = bh / p.heads, h = bh % p.heads;
+    const float* qb = p.q + b * p.q_stride[0] + h * p.q_stride[1];
+    const float* kb = p.k + b * p.k_stride[0] + h * p.k_stride[1];
+    const float* vb = p.v + b * p.v_stride[0] + h * p.v_stride[1];
+    float* ob = p.out + b * p.out_stride[0] + h * p.out_stride[1];
+    const bool* allowed = p.key_allowed == nullptr ? nullptr : p.key_allowed + b * p.mask_stride;
+    for (int64_t i = 0; i < p.tq; ++i) {
+      const float* qi = qb + i * p.q_stride[2];
+      float* oi = ob + i * p.out_stride[2];
+      const int64_t visible = p.causal ? std::min(p.tk, i + p.tk - p.tq + 1) : p.tk;
+      float top = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < visible; ++j) {
+        if (allowed != nullptr && !allowed[j]) {
+          w[j] = -std::numeric_limits<float>::infinity();
+          continue;
+        }
+        const float* kj = kb + j * p.k_stride[2];
+        float dot = 0.0f;
+        for (int64_t d = 0; d < dh; ++d) dot += qi[d] * kj[d];
+        w[j] = dot * p.scale;
+        top = std::max(top, w[j]);
+      }
+      for (int64_t d = 0; d < dh; ++d) oi[d] = 0.0f;
+      if (top == -std::numeric_limits<float>::infinity()) continue;  // no key to see
+      float sum = 0.0f;
+      for (int64_t j = 0; j < visible; ++j) {
+        w[j] = std::exp(w[j] - top);
+        sum += w[j];
+      }
+      const float inv = 1.0f / sum;
+      for (int64_t j = 0; j < visible; ++j) {
+        const float wj = w[j] * inv;
+        if (wj == 0.0f) continue;
+        const float* vj = vb + j * p.v_stride[2];
+        for (int64_t d = 0; d < dh; ++d) oi[d] += wj * vj[d];
+      }
+    }
+  }
+}
+
+// One copy of every body per instruction set. GCC inlines a body into a
+// wrapper of a wider target, and vectorizes it (libmvec's expf and tanhf
+// included) for that target.
+#define NMT_KERNELS(suffix, target)                                                                               \
+  target void gru_forward_##suffix(const float* gi, const float* gh, const float* h, float* out, float* ws,     \
+                                   int64_t rows, int64_t hidden) {                                               \
+    gru_forward_body(gi, gh, h, out, ws, rows, hidden);                                                          \
+  }                                                                                                              \
+  target void gru_backward_##suffix(const float* grad, const float* h, const float* ws, float* d_gi, float* d_gh, \
+                                    float* d_h, int64_t rows, int64_t hidden) {                                  \
+    gru_backward_body(grad, h, ws, d_gi, d_gh, d_h, rows, hidden);                                               \
+  }                                                                                                              \
+  target void dropout_##suffix(float* out, int64_t begin, int64_t end, uint64_t seed, uint32_t threshold,       \
+                               float scale) {                                                                    \
+    dropout_body(out, begin, end, seed, threshold, scale);                                                       \
+  }                                                                                                              \
+  target void quantize_##suffix(const float* x, int8_t* q, float* scale, int64_t rows, int64_t cols, float qmax) { \
+    quantize_body(x, q, scale, rows, cols, qmax);                                                                \
+  }                                                                                                              \
+  target void dequantize_##suffix(const int32_t* acc, const float* row_scale, const float* col_scale,           \
+                                  const float* bias, float* y, int64_t rows, int64_t cols) {                     \
+    dequantize_body(acc, row_scale, col_scale, bias, y, rows, cols);                                             \
+  }                                                                                                              \
+  target void attention_##suffix(const AttentionProblem& p, int64_t begin, int64_t end) {                        \
+    attention_body(p, begin, end);                                                                               \
+  }                                                                                                              \
+  constexpr Kernels kernels_##suffix{gru_forward_##suffix, gru_backward_##suffix, dropout_##suffix,             \
+                                     quantize_##suffix, dequantize_##suffix, attention_##suffix};
+
+NMT_KERNELS(baseline, )
+#if defined(__GNUC__) && defined(__x86_64__)
+NMT_KERNELS(avx2, __attribute__((target("avx2,fma"))))
+NMT_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))))
+#else
+constexpr const Kernels& kernels_avx2 = kernels_baseline;
+constexpr const Kernels& kernels_avx512 = kernels_baseline;
+#endif
+
+}  // namespace
+
+const Kernels& kernels(Isa isa) {
+  switch (isa) {
+    case Isa::avx512: return kernels_avx512;
+    case Isa::avx2: return kernels_avx2;
+    case Isa::baseline: break;
+  }
+  return kernels_baseline;
 }
 
 }  // namespace nmt::model::kernel

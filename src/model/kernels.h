@@ -4,18 +4,47 @@
 
 #include <cstdint>
 
+#include "nmt/common/isa.h"
+
 namespace nmt::model::kernel {
 
-/// Rows [0, rows) of gi, gh [rows, 3H] and h [rows, H]: writes h' [rows, H] and
-/// the workspace [rows, 4H] = (r, z, n, gh_n) that the backward reads.
-void gru_gates_forward(const float* gi, const float* gh, const float* h, float* out, float* workspace,
-                       int64_t rows, int64_t hidden);
-/// From dL/dh' [rows, H]: dL/dgi and dL/dgh [rows, 3H], dL/dh [rows, H].
-void gru_gates_backward(const float* grad, const float* h, const float* workspace, float* d_gi, float* d_gh,
-                        float* d_h, int64_t rows, int64_t hidden);
+/// Scaled dot-product attention of q [B, H, Tq, Dh] over k, v [B, H, Tk, Dh]
+/// (each with its own strides over b, h and t; d contiguous) into out, with
+/// an optional key mask [B, Tk] (true: may attend) and causal masking (query
+/// i sees keys j <= i + Tk - Tq). A query that may see no key gets zeros.
+struct AttentionProblem {
+  const float *q, *k, *v;
+  float* out;
+  const bool* key_allowed;  // nullptr: every key
+  int64_t heads, tq, tk, dh;
+  int64_t q_stride[3], k_stride[3], v_stride[3], out_stride[3], mask_stride;  // over b, h, t; mask over b
+  bool causal;
+  float scale;
+};
 
-/// Elements [begin, end) of an inverted-dropout mask: 0 where the hash of
-/// (seed, index) is below `threshold` (p * 2^32), else `scale`.
-void dropout_mask(float* out, int64_t begin, int64_t end, uint64_t seed, uint32_t threshold, float scale);
+/// One instruction set's build of each loop.
+struct Kernels {
+  /// Rows [0, rows) of gi, gh [rows, 3H] and h [rows, H]: writes h' [rows, H]
+  /// and the workspace [rows, 4H] = (r, z, n, gh_n) that the backward reads.
+  void (*gru_gates_forward)(const float* gi, const float* gh, const float* h, float* out, float* workspace,
+                            int64_t rows, int64_t hidden);
+  /// From dL/dh' [rows, H]: dL/dgi and dL/dgh [rows, 3H], dL/dh [rows, H].
+  void (*gru_gates_backward)(const float* grad, const float* h, const float* workspace, float* d_gi, float* d_gh,
+                             float* d_h, int64_t rows, int64_t hidden);
+  /// Elements [begin, end) of an inverted-dropout mask: 0 where the hash of
+  /// (seed, index) is below `threshold` (p * 2^32), else `scale`.
+  void (*dropout_mask)(float* out, int64_t begin, int64_t end, uint64_t seed, uint32_t threshold, float scale);
+  /// Rows [0, rows) of x [rows, cols] to int8, symmetric per row: scale[r] =
+  /// max |x_r| / qmax (1 for a row of zeros), q = round(x / scale[r]).
+  void (*quantize_rows)(const float* x, int8_t* q, float* scale, int64_t rows, int64_t cols, float qmax);
+  /// y [rows, cols] = acc * row_scale[r] * col_scale[c] + bias[c] (no bias: nullptr).
+  void (*dequantize)(const int32_t* acc, const float* row_scale, const float* col_scale, const float* bias, float* y,
+                     int64_t rows, int64_t cols);
+  /// The (b, h) pairs [begin, end), numbered b * heads + h, of an attention problem.
+  void (*attention)(const AttentionProblem& p, int64_t begin, int64_t end);
+};
+
+/// The build for `isa` (the baseline's where the compiler has no other).
+const Kernels& kernels(Isa isa);
 
 }  // namespace nmt::model::kernel

@@ -45,7 +45,7 @@ DecoderState RNNSearchImpl::init_state(const EncoderOutput& enc) {
     summary = enc.states.select(1, 0).slice(1, config_.encoder_hidden);  // backward state at j = 1
   }
   DecoderState state;
-  state["s"] = torch::tanh(init_->forward(summary));
+  state["s"] = torch::tanh(affine(summary, *init_));
   state["annotations"] = enc.states;
   state["keys"] = enc.extra.at("keys");
   state["mask"] = enc.mask;
@@ -54,7 +54,7 @@ DecoderState RNNSearchImpl::init_state(const EncoderOutput& enc) {
 }
 
 torch::Tensor RNNSearchImpl::embedding_gates(const torch::Tensor& emb) {
-  return torch::nn::functional::linear(emb, decoder_->weight_ih.narrow(1, 0, config_.embed_dim), decoder_->bias_ih);
+  return affine(emb, decoder_->weight_ih.narrow(1, 0, config_.embed_dim), decoder_->bias_ih);
 }
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> RNNSearchImpl::recur(const torch::Tensor& emb_gates,
@@ -63,20 +63,20 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> RNNSearchImpl::recur(con
   auto [ctx, weights] = attention_->forward(prev, state["keys"], state["annotations"], state["mask"]);
   // The GRU cell on [E y; c]: the embedding's gates come precomputed, the context's are added here.
   const auto w_ctx = decoder_->weight_ih.narrow(1, config_.embed_dim, ctx.size(1));
-  const auto gi = torch::addmm(emb_gates, ctx, w_ctx.t());
-  const auto gh = torch::addmm(decoder_->bias_hh, prev, decoder_->weight_hh.t());
+  const auto gi = affine(ctx, w_ctx, emb_gates);
+  const auto gh = affine(prev, decoder_->weight_hh, decoder_->bias_hh);
   auto s = gru_gates(gi, gh, prev);
   state["s"] = s;
   return {s, ctx, weights};
 }
 
 torch::Tensor RNNSearchImpl::output(const torch::Tensor& s, const torch::Tensor& emb, const torch::Tensor& ctx) {
-  auto t = deep_->forward(torch::cat({s, emb, ctx}, -1));
+  auto t = affine(torch::cat({s, emb, ctx}, -1), *deep_);
   auto sizes = t.sizes().vec();
   sizes.back() = config_.maxout_dim;
   sizes.push_back(2);
   t = std::get<0>(t.view(sizes).max(-1));  // maxout over pairs
-  return out_->forward(dropout_->forward(t));
+  return affine(dropout_->forward(t), *out_);
 }
 
 StepOutput RNNSearchImpl::step(const torch::Tensor& prev_tokens, DecoderState& state) {

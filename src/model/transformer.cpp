@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include <torch/nn/functional/linear.h>
 #include <torch/nn/init.h>
 
 #include "nmt/data/vocab.h"
@@ -16,7 +15,7 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t ff_dim, double activat
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  return fc2_->forward(dropout_->forward(torch::relu(fc1_->forward(x))));
+  return affine(dropout_->forward(torch::relu(affine(x, *fc1_))), *fc2_);
 }
 
 ResidualImpl::ResidualImpl(int64_t d_model, bool pre_norm, double dropout) : pre_norm_(pre_norm) {
@@ -134,7 +133,7 @@ torch::Tensor TransformerImpl::embed(torch::nn::Embedding table, const torch::Te
 
 torch::Tensor TransformerImpl::logits(const torch::Tensor& y) {
   const auto h = config_.pre_norm ? decoder_norm_->forward(y) : y;
-  return out_ ? out_->forward(h) : torch::nn::functional::linear(h, tgt_embed_->weight);
+  return affine(h, out_ ? out_->weight : tgt_embed_->weight);
 }
 
 EncoderOutput TransformerImpl::encode(const torch::Tensor& src, const torch::Tensor& src_mask) {

@@ -1,5 +1,6 @@
 #include "nmt/train/loss.h"
 
+#include <ATen/record_function.h>
 #include <torch/autograd.h>
 
 #include "nmt/data/vocab.h"
@@ -20,6 +21,7 @@ struct SmoothedNll : torch::autograd::Function<SmoothedNll> {
   // logits [N, V], targets [N] (pad = data::kPad) -> {summed smoothed loss, summed nll}
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& logits, const torch::Tensor& targets,
                                double epsilon) {
+    RECORD_FUNCTION("nmt::loss", std::vector<c10::IValue>());
     const auto lprobs = torch::log_softmax(logits, -1);
     const auto mask = targets.ne(data::kPad).to(lprobs.dtype());
     const auto nll = -lprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1);
@@ -34,6 +36,7 @@ struct SmoothedNll : torch::autograd::Function<SmoothedNll> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    RECORD_FUNCTION("nmt::loss_backward", std::vector<c10::IValue>());
     const auto saved = ctx->get_saved_variables();
     const auto &targets = saved[0], &mask = saved[1];
     TORCH_CHECK(ctx->saved_data.count("lprobs") != 0, "label_smoothed_nll: backward runs once (no retain_graph)");

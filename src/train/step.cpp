@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include <ATen/record_function.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 
@@ -52,7 +53,10 @@ double gradient_norm(const std::vector<torch::Tensor>& params) {
 StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
                       const TrainingConfig& t, torch::Device device, Forward forward) {
   model.train();
-  optimizer.zero_grad();
+  {
+    RECORD_FUNCTION("nmt::optimizer", std::vector<c10::IValue>());
+    optimizer.zero_grad();
+  }
   const auto src = batch.src.to(device), src_mask = batch.src_mask.to(device), tgt_in = batch.tgt_in.to(device);
   // The logits [B, T, V] die with this statement: the loss keeps only what its backward needs.
   const auto out = label_smoothed_nll(forward == Forward::stepwise ? stepwise_logits(model, src, src_mask, tgt_in)
@@ -60,13 +64,19 @@ StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer,
                                       batch.tgt_out.to(device), t.label_smoothing);
   out.loss.backward();
   StepResult r;
-  r.grad_norm = t.clip_norm > 0 ? torch::nn::utils::clip_grad_norm_(model.parameters(), t.clip_norm)
-                                 : gradient_norm(model.parameters());
+  {
+    RECORD_FUNCTION("nmt::clip", std::vector<c10::IValue>());
+    r.grad_norm = t.clip_norm > 0 ? torch::nn::utils::clip_grad_norm_(model.parameters(), t.clip_norm)
+                                   : gradient_norm(model.parameters());
+  }
   r.loss = out.loss.item<double>();
   r.nll = out.nll.item<double>();
   r.tokens = out.tokens;
   r.applied = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
-  if (r.applied) optimizer.step();
+  if (r.applied) {
+    RECORD_FUNCTION("nmt::optimizer", std::vector<c10::IValue>());
+    optimizer.step();
+  }
   return r;
 }
 

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <optional>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include "nmt/common/device.h"
@@ -10,6 +13,7 @@
 #include "nmt/common/memory.h"
 #include "nmt/data/dataset.h"
 #include "nmt/model/factory.h"
+#include "nmt/model/fused.h"
 #include "nmt/train/lr_schedule.h"
 
 namespace nmt::train {
@@ -47,22 +51,32 @@ std::vector<data::Batch> synthetic_batches(int64_t count, int64_t len, int64_t b
 
 }  // namespace
 
-double gemm_gflops(int64_t n, torch::Device device) {
+GemmRate gemm_gflops(int64_t n, torch::Device device) {
   torch::NoGradGuard no_grad;
   const auto opts = torch::TensorOptions().dtype(torch::kFloat).device(device);
   const auto a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
   auto c = torch::empty({n, n}, opts);
-  for (int i = 0; i < 3; ++i) torch::mm_out(c, a, b);
-  synchronize(device);
-  double best = 1e30;
-  for (int loop = 0; loop < 3; ++loop) {
-    const auto start = Clock::now();
-    for (int i = 0; i < 10; ++i) torch::mm_out(c, a, b);
+  const auto best_rate = [&](const std::function<void()>& product) {
+    for (int i = 0; i < 3; ++i) product();
     synchronize(device);
-    best = std::min(best, seconds_since(start));
+    double best = 1e30;
+    for (int loop = 0; loop < 3; ++loop) {
+      const auto start = Clock::now();
+      for (int i = 0; i < 10; ++i) product();
+      synchronize(device);
+      best = std::min(best, seconds_since(start));
+    }
+    const double dn = static_cast<double>(n);
+    return 10 * 2 * dn * dn * dn / best / 1e9;
+  };
+  GemmRate rate;
+  rate.libtorch = best_rate([&] { torch::mm_out(c, a, b); });
+  if (const auto sgemm = model::onednn_sgemm(); sgemm != nullptr && device.is_cpu()) {
+    rate.onednn = best_rate([&] {
+      sgemm('N', 'N', n, n, n, 1.0f, a.data_ptr<float>(), n, b.data_ptr<float>(), n, 0.0f, c.data_ptr<float>(), n);
+    });
   }
-  const double dn = static_cast<double>(n);
-  return 10 * 2 * dn * dn * dn / best / 1e9;
+  return rate;
 }
 
 double forward_macs(const model::Seq2Seq& model, const data::Batch& batch) {
@@ -97,9 +111,11 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
 
   TrainBench r;
   for (const auto& p : model->parameters()) r.parameters += p.numel();
-  r.gemm_gflops_before = gemm_gflops(2048, device);
+  r.gemm_before = gemm_gflops(2048, device);
   std::vector<double> times;
+  std::optional<torch::autograd::profiler::RecordProfile> profile;
   for (int64_t i = 0; i < total; ++i) {
+    if (i == options.warmup && !options.profile.empty()) profile.emplace(options.profile);
     const auto& batch = batches[static_cast<std::size_t>(i)];
     const auto start = Clock::now();
     set_lr(*optimizer, schedule.lr(i));
@@ -113,7 +129,8 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
     r.flops += 6 * forward_macs(*model, batch);
     NMT_DEBUG("bench", "step {}: {:.1f} ms, {} target tokens", i + 1, 1e3 * secs, batch.tgt_tokens);
   }
-  r.gemm_gflops_after = gemm_gflops(2048, device);
+  profile.reset();  // writes the trace
+  r.gemm_after = gemm_gflops(2048, device);
   r.steps = static_cast<int64_t>(times.size());
   std::sort(times.begin(), times.end());
   if (!times.empty()) {

@@ -137,6 +137,21 @@ std::vector<std::pair<std::string, double>> nbest_lines(const std::string& out) 
 
 const std::string kSentences = "the small dog sees the cats .\na woman eats an apple .\nthe boys are reading .\n";
 
+// What int8 keeps of BLEU is Overfit's check (tests/test_train_overfit.cpp):
+// this model is too small to translate well enough for a bound to mean much.
+TEST_F(TrainedModel, Int8TranslatesOnlyOnTheCpu) {
+  const std::string eval = "eval --threads 2 -m bleu --json --src " + test::toy("test.en") + " --ref " +
+                           test::toy("test.fr") + " --model " + model();
+  const auto int8 = run_nmt(eval + " --int8");
+  ASSERT_EQ(int8.code, 0) << int8.err;
+  EXPECT_EQ(nlohmann::json::parse(int8.out).at("name"), "BLEU");
+  const auto lines = run_nmt("translate --int8 -m " + model(), kSentences);
+  ASSERT_EQ(lines.code, 0) << lines.err;
+  EXPECT_EQ(test::count_lines(lines.out), 3);
+  expect_error(run_nmt("translate --int8 --device cuda -m " + model(), kSentences), 2, "--int8 runs on the CPU");
+  expect_error(run_nmt(eval + " --int8 --device cuda:1"), 2, "--int8 runs on the CPU");
+}
+
 TEST_F(TrainedModel, AnEnsembleOfTheModelWithItselfTranslatesAsTheModel) {
   const auto alone = run_nmt("translate --threads 1 --n-best 2 -m " + model(), kSentences);
   const auto twice = run_nmt("translate --threads 1 --n-best 2 -m " + model() + " -m " + model(), kSentences);

@@ -24,12 +24,13 @@ int set_threads(int requested);
 struct BlasInfo {
   std::string library;  ///< the shared object that provides sgemm_, or "" if none is visible
   std::string config;   ///< OpenBLAS's own description, when it is OpenBLAS
+  std::string core;     ///< the CPU core OpenBLAS's kernels are built for ("SkylakeX", "Haswell"), or ""
   bool reference = false;  ///< the slow reference BLAS
 };
 
 BlasInfo blas_info();
 
-/// One line per fact: LibTorch version and device support, BLAS, threads.
+/// One line per fact: LibTorch version and device support, BLAS, CPU level, threads.
 std::string runtime_summary();
 
 }  // namespace nmt

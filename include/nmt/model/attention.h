@@ -38,7 +38,8 @@ TORCH_MODULE(AdditiveAttention);
 ///   key_mask [B, Tk] bool, true on real tokens, or undefined for none.
 ///   causal: query i sees keys 0..i; needs Tq == Tk.
 /// Neither mask is expanded to [B, H, Tq, Tk]. With LibTorch >= 2 this is
-/// at::scaled_dot_product_attention (fused kernels); otherwise the reference below.
+/// at::scaled_dot_product_attention (fused kernels); otherwise, without autograd
+/// or dropout on the CPU, attention_inference (nmt/model/fused.h), else the reference below.
 torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                            const torch::Tensor& key_mask, bool causal, double dropout = 0.0);
 

@@ -14,10 +14,39 @@
 #pragma once
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
 namespace nmt::model {
+
+/// x W^T + b, as torch::nn::functional::linear (x [..., K], W [N, K], b
+/// broadcastable to the output [..., N], or undefined), differentiable in all
+/// three. On the CPU in fp32 the forward product and backward's two run
+/// through oneDNN's sgemm where this LibTorch's oneDNN is visible (Debian's
+/// links libdnnl.so.2): on an AVX-512 CPU it runs at twice the rate of the
+/// OpenBLAS sgemm behind LibTorch's products, and on an AVX2 one at the same
+/// (docs/benchmarks.md). Without autograd while nmt/model/int8.h is on: int8.
+/// Elsewhere: LibTorch's linear.
+torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {});
+
+/// The same through a torch::nn::Linear's weight and bias.
+torch::Tensor affine(const torch::Tensor& x, const torch::nn::LinearImpl& layer);
+
+/// oneDNN's row-major C = alpha op(A) op(B) + beta C, or nullptr where it is
+/// not visible. The GEMM roofline measures it beside LibTorch's mm.
+using Sgemm = int (*)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+Sgemm onednn_sgemm();
+
+/// Scaled dot-product attention without autograd: q [B, H, Tq, Dh], k and v
+/// [B, H, Tk, Dh], key_mask [B, Tk] bool (true: may attend) or undefined ->
+/// [B, H, Tq, Dh], in one pass per (sentence, head) that never forms the
+/// [Tq, Tk] scores in memory: for search, whose products of one query with a
+/// few keys cost LibTorch's batched GEMM more in packing than in arithmetic.
+/// fp32 on the CPU only; a query that may see no key gets zeros.
+torch::Tensor attention_inference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& key_mask, bool causal);
 
 /// gi, gh [B, 3H] and h [B, H] -> h' [B, H], differentiable in all three.
 /// fp32 on the CPU runs the fused loops; CUDA runs LibTorch's fused GRU kernel;

@@ -17,9 +17,15 @@
 
 namespace nmt::train {
 
-/// Best GFLOP/s of an n x n fp32 matrix product on `device`: 3 warm-up calls,
-/// then the best of 3 loops of 10 calls, at 2 n^3 FLOPs each.
-double gemm_gflops(int64_t n, torch::Device device);
+/// The GEMM roofline: best GFLOP/s of an n x n fp32 matrix product on
+/// `device`, through LibTorch's mm and, on the CPU where it is visible,
+/// through oneDNN's sgemm (which nmt's layers use, nmt/model/fused.h): 3
+/// warm-up calls, then the best of 3 loops of 10 calls, at 2 n^3 FLOPs each.
+struct GemmRate {
+  double libtorch = 0, onednn = 0;  ///< 0: not measured
+  double best() const { return std::max(libtorch, onednn); }
+};
+GemmRate gemm_gflops(int64_t n, torch::Device device);
 
 /// Forward multiply-adds of the matrix products of `model` on one batch: the
 /// sum of Seq2Seq::forward_macs over its sentences, at their real lengths.
@@ -38,6 +44,9 @@ struct TrainBenchOptions {
   /// bucketing, and the decoder run step by step instead of whole-sequence.
   bool bucketing = true;
   Forward forward = Forward::whole_sequence;
+  /// When set: LibTorch's profiler records every operation of the timed steps
+  /// into this Chrome trace file (scripts/profile.py sums it by kind).
+  std::string profile;
 };
 
 struct TrainBench {
@@ -47,13 +56,13 @@ struct TrainBench {
   double seconds = 0;                      ///< summed time of the timed steps
   double step_ms_median = 0;
   double flops = 0;                        ///< model FLOPs of the timed steps
-  double gemm_gflops_before = 0, gemm_gflops_after = 0;
+  GemmRate gemm_before, gemm_after;
   double peak_rss_mb = 0;
   int64_t parameters = 0;
 
   double tgt_tokens_per_s() const { return static_cast<double>(tgt_tokens) / seconds; }
   double achieved_gflops() const { return flops / seconds / 1e9; }
-  double gemm_gflops() const { return std::max(gemm_gflops_before, gemm_gflops_after); }
+  double gemm_gflops() const { return std::max(gemm_before.best(), gemm_after.best()); }
   double mfu() const { return achieved_gflops() / gemm_gflops(); }
 };
 
