@@ -111,6 +111,26 @@ TEST_P(EachIsa, Int8AffineIsWithinItsQuantizationErrorOfFp32) {
   EXPECT_TRUE(torch::allclose(affine(x, w, b), expected, 1e-5, 1e-5));  // fp32 again
 }
 
+TEST(BatchedMatmul, EqualsLibTorchsInValueAndGradient) {
+  torch::manual_seed(17);
+  // q [B, H, T, D] and k^T as attention holds them: views of [B, T, H, D].
+  const auto q_full = torch::randn({3, 7, 2, 8}, torch::requires_grad());
+  const auto k_full = torch::randn({3, 5, 2, 8}, torch::requires_grad());
+  const auto w = torch::randn({3, 2, 7, 5}, torch::requires_grad());
+  const auto q = q_full.transpose(1, 2), k_t = k_full.transpose(1, 2).transpose(2, 3), v = k_full.transpose(1, 2);
+  const auto check = [&](const torch::Tensor& a, const torch::Tensor& b, const std::vector<torch::Tensor>& leaves) {
+    const auto expected = torch::matmul(a, b), got = batched_matmul(a, b);
+    ASSERT_EQ(got.sizes(), expected.sizes());
+    EXPECT_TRUE(torch::allclose(got, expected, 1e-5, 1e-5));
+    const auto ge = torch::autograd::grad({(expected * expected).sum()}, leaves);
+    const auto gg = torch::autograd::grad({(got * got).sum()}, leaves);
+    for (std::size_t i = 0; i < ge.size(); ++i) EXPECT_TRUE(torch::allclose(gg[i], ge[i], 1e-4, 1e-4)) << i;
+  };
+  check(q, k_t, {q_full, k_full});          // scores: q k^T, both strided
+  check(w, v, {w, k_full});                 // context: weights v
+  check(w.transpose(2, 3), q.contiguous().narrow(2, 0, 7), {w, q_full});  // a transposed, b contiguous
+}
+
 TEST(Dropout, EveryInstructionSetDrawsTheSameMask) {
   const auto x = torch::ones({300, 1001});
   const Isa chosen = kernel_isa();

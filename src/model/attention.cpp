@@ -32,7 +32,8 @@ std::pair<torch::Tensor, torch::Tensor> AdditiveAttentionImpl::forward(const tor
   const auto weights =
       torch::softmax(scores.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity()), 1);
   // [B, H]
-  const auto context = torch::bmm(weights.unsqueeze(1), annotations).squeeze(1);
+  const auto context = batched_matmul(weights.view({weights.size(0), 1, 1, weights.size(1)}), annotations.unsqueeze(1))
+                           .view({weights.size(0), annotations.size(2)});
   return {context, weights};
 }
 
@@ -61,13 +62,13 @@ torch::Tensor causal_allowed(int64_t length, const torch::Device& device) {
 torch::Tensor reference_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                   const torch::Tensor& key_mask, bool causal, double dropout) {
   check_attention_shapes(q, k, v, key_mask, causal);
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(3)));  // [B, H, Tq, Tk]
+  auto scores = batched_matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(3)));  // [B, H, Tq, Tk]
   constexpr float kMasked = -std::numeric_limits<float>::infinity();
   if (key_mask.defined()) scores = scores.masked_fill(key_mask.logical_not().view({k.size(0), 1, 1, k.size(2)}), kMasked);
   if (causal) scores = scores.masked_fill(causal_allowed(q.size(2), q.device()).logical_not(), kMasked);
   auto weights = torch::softmax(scores, -1);
   if (dropout > 0) weights = model::dropout(weights, dropout, /*train=*/true);
-  return torch::matmul(weights, v);
+  return batched_matmul(weights, v);
 }
 
 torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

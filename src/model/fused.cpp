@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <mutex>
+#include <optional>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/record_function.h>
@@ -39,7 +40,7 @@ torch::Tensor row_major(const torch::Tensor& t) {
   return t.stride(1) == 1 && ld(t) >= t.size(1) ? t : t.contiguous();
 }
 
-class OnednnLinear : public torch::autograd::Function<OnednnLinear> {
+class OnednnAffine : public torch::autograd::Function<OnednnAffine> {
  public:
   // Without a bias, `b` is an empty placeholder (autograd takes only defined tensors).
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_in,
@@ -71,14 +72,15 @@ class OnednnLinear : public torch::autograd::Function<OnednnLinear> {
     const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
     const auto dy = grads[0].reshape({m, n}).contiguous();
     torch::Tensor dx, dw, db;
+    const bool any = m > 0 && n > 0 && k > 0;  // else the gradients are zeros
     if (ctx->needs_input_grad(0)) {
-      dx = torch::zeros({m, k}, x.options());
-      if (m > 0 && n > 0 && k > 0) sgemm('N', 'N', m, k, n, dy, w, 0.0f, dx);
+      dx = any ? torch::empty({m, k}, x.options()) : torch::zeros({m, k}, x.options());
+      if (any) sgemm('N', 'N', m, k, n, dy, w, 0.0f, dx);
       dx = dx.view(ctx->saved_data["x_sizes"].toIntVector());
     }
     if (ctx->needs_input_grad(1)) {
-      dw = torch::zeros({n, k}, w.options());
-      if (m > 0 && n > 0 && k > 0) sgemm('T', 'N', n, k, m, dy, x, 0.0f, dw);
+      dw = any ? torch::empty({n, k}, w.options()) : torch::zeros({n, k}, w.options());
+      if (any) sgemm('T', 'N', n, k, m, dy, x, 0.0f, dw);
     }
     const auto& bias_sizes = ctx->saved_data["bias_sizes"];
     if (ctx->needs_input_grad(2) && !bias_sizes.isNone()) {
@@ -87,6 +89,67 @@ class OnednnLinear : public torch::autograd::Function<OnednnLinear> {
       db = at::sum_to(dy.view(out_sizes), bias_sizes.toIntVector());
     }
     return {dx, dw, db, torch::Tensor()};
+  }
+};
+
+// A matrix of a [B, H, rows, cols] tensor as sgemm reads it: in place when one
+// of its two strides is 1 (transposed when it is the row stride).
+struct MatrixLayout {
+  char trans;
+  int64_t ld;
+};
+
+std::optional<MatrixLayout> layout(const torch::Tensor& t) {
+  const int64_t rows = t.size(2), cols = t.size(3), rs = t.stride(2), cs = t.stride(3);
+  if (cs == 1 && (rs >= std::max<int64_t>(1, cols) || rows <= 1)) return MatrixLayout{'N', std::max(rs, cols)};
+  if (rs == 1 && (cs >= std::max<int64_t>(1, rows) || cols <= 1)) return MatrixLayout{'T', std::max(cs, rows)};
+  return std::nullopt;
+}
+
+// c = a @ b for every (b, h), without autograd; c is fresh and contiguous.
+torch::Tensor onednn_bmm(torch::Tensor a, torch::Tensor b) {
+  if (!layout(a)) a = a.contiguous();
+  if (!layout(b)) b = b.contiguous();
+  const auto la = *layout(a), lb = *layout(b);
+  const int64_t batch = a.size(0), heads = a.size(1), m = a.size(2), k = a.size(3), n = b.size(3);
+  auto c = torch::empty({batch, heads, m, n}, a.options());
+  if (c.numel() == 0) return c;
+  if (k == 0) return c.zero_();
+  const float* pa = a.data_ptr<float>();
+  const float* pb = b.data_ptr<float>();
+  float* pc = c.data_ptr<float>();
+  const auto sgemm = onednn_sgemm();
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, m * n * k / 64));
+  at::parallel_for(0, batch * heads, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t bi = i / heads, hi = i % heads;
+      const float* ai = pa + bi * a.stride(0) + hi * a.stride(1);
+      const float* bm = pb + bi * b.stride(0) + hi * b.stride(1);
+      // Inside a parallel region oneDNN runs the product on this thread.
+      sgemm(la.trans, lb.trans, m, n, k, 1.0f, ai, la.ld, bm, lb.ld, 0.0f, pc + i * m * n, n);
+    }
+  });
+  return c;
+}
+
+class OnednnBmm : public torch::autograd::Function<OnednnBmm> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b) {
+    RECORD_FUNCTION("nmt::batched_matmul", std::vector<c10::IValue>());
+    ctx->save_for_backward({a, b});
+    return onednn_bmm(a, b);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    RECORD_FUNCTION("nmt::batched_matmul_backward", std::vector<c10::IValue>());
+    const auto saved = ctx->get_saved_variables();
+    const auto &a = saved[0], &b = saved[1];
+    const auto& dc = grads[0];
+    torch::Tensor da, db;
+    if (ctx->needs_input_grad(0)) da = onednn_bmm(dc, b.transpose(2, 3));
+    if (ctx->needs_input_grad(1)) db = onednn_bmm(a.transpose(2, 3), dc);
+    return {da, db};
   }
 };
 
@@ -156,11 +219,19 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch
     return torch::nn::functional::linear(x, w, b);  // LibTorch's checks and messages for bad shapes
   if (int8::enabled() && !torch::GradMode::is_enabled()) return int8::affine(x, w, b);
   if (onednn_sgemm() == nullptr) return torch::nn::functional::linear(x, w, b);
-  return OnednnLinear::apply(x, w, b.defined() ? b : torch::empty({0}, w.options()), b.defined());
+  return OnednnAffine::apply(x, w, b.defined() ? b : torch::empty({0}, w.options()), b.defined());
 }
 
 torch::Tensor affine(const torch::Tensor& x, const torch::nn::LinearImpl& layer) {
   return affine(x, layer.weight, layer.bias);
+}
+
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
+  const bool fits = a.dim() == 4 && b.dim() == 4 && a.size(0) == b.size(0) && a.size(1) == b.size(1) &&
+                    a.size(3) == b.size(2) && a.is_cpu() && b.is_cpu() && a.scalar_type() == torch::kFloat &&
+                    b.scalar_type() == torch::kFloat && a.layout() == torch::kStrided &&
+                    b.layout() == torch::kStrided && onednn_sgemm() != nullptr;
+  return fits ? OnednnBmm::apply(a, b) : torch::matmul(a, b);
 }
 
 torch::Tensor attention_inference(const torch::Tensor& q_in, const torch::Tensor& k_in, const torch::Tensor& v_in,

@@ -39,6 +39,14 @@ using Sgemm = int (*)(char transa, char transb, int64_t m, int64_t n, int64_t k,
                       int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 Sgemm onednn_sgemm();
 
+/// a [B, H, M, K] @ b [B, H, K, N] -> [B, H, M, N], as torch::matmul,
+/// differentiable in both. On the CPU in fp32 with oneDNN's sgemm visible, each
+/// of the B x H products is one sgemm call on the matrices in place (transposed
+/// views included), spread across threads: LibTorch's CPU bmm runs a select, an
+/// as_strided and a resolve_conj per matrix (133k operations per Transformer
+/// training step, scripts/profile.py), which cost more than the products.
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b);
+
 /// Scaled dot-product attention without autograd: q [B, H, Tq, Dh], k and v
 /// [B, H, Tk, Dh], key_mask [B, Tk] bool (true: may attend) or undefined ->
 /// [B, H, Tq, Dh], in one pass per (sentence, head) that never forms the
