@@ -173,15 +173,20 @@ def levers(args):
     beam5 = {"transformer": nmt + ["translate"] + tf + ["--beam", "5", "--limit", "200"],
              "rnnsearch": nmt + ["translate"] + rnn + ["--beam", "5", "--limit", "1000"]}
     tok = {"train": "train_tgt_tokens_per_s", "translate": "sentences_per_s"}
-    # (lever, what runs, the flag that turns the lever off)
+    # (lever, what runs, the command with the lever on, with it off, the environment that turns it off)
     cases = []
     for name in ("transformer", "rnnsearch"):
-        cases += [("2 threads (vs 1)", f"train/{name}", train[name], ["--threads", "1"]),
-                  ("length-bucketed batches", f"train/{name}", train[name], ["--no-bucketing"]),
-                  ("whole-sequence decoder products", f"train/{name}", train[name], ["--stepwise"]),
-                  ("length-sorted batches", f"translate/{name}/beam5", beam5[name], ["--unsorted"]),
-                  ("finished sentences leave the batch", f"translate/{name}/beam5", beam5[name], ["--keep-finished"])]
-    for lever, bench, cmd, off in cases:
+        t, b = train[name], beam5[name]
+        cases += [("2 threads (vs 1)", f"train/{name}", t, t + ["--threads", "1"], {}),
+                  ("length-bucketed batches", f"train/{name}", t, t + ["--no-bucketing"], {}),
+                  ("whole-sequence decoder products", f"train/{name}", t, t + ["--stepwise"], {}),
+                  ("oneDNN sgemm (vs LibTorch's mm)", f"train/{name}", t, t, {"NMT_GEMM": "libtorch"}),
+                  ("every kernel at AVX-512 (vs AVX2)", f"train/{name}", t, t, {"NMT_CPU_ISA": "avx2"}),
+                  ("length-sorted batches", f"translate/{name}/beam5", b, b + ["--unsorted"], {}),
+                  ("finished sentences leave the batch", f"translate/{name}/beam5", b, b + ["--keep-finished"], {}),
+                  ("oneDNN sgemm (vs LibTorch's mm)", f"translate/{name}/beam5", b, b, {"NMT_GEMM": "libtorch"}),
+                  ("int8 linear layers (vs fp32)", f"translate/{name}/beam5", b + ["--int8"], b, {})]
+    for lever, bench, on_cmd, off_cmd, off_env in cases:
         if args.only and not any(o in bench or o in lever for o in args.only):
             continue
         metric = tok[bench.split("/")[0]]
@@ -189,7 +194,8 @@ def levers(args):
         for r in range(args.repeat):
             for side in (("on", "off") if r % 2 == 0 else ("off", "on")):
                 log(f"{lever}, {bench}: {side} (round {r + 1} of {args.repeat})")
-                runs[side].append(run_json(cmd + (off if side == "off" else []), ROOT, env)[0])
+                cmd, side_env = (on_cmd, env) if side == "on" else (off_cmd, dict(env, **off_env))
+                runs[side].append(run_json(cmd, ROOT, side_env)[0])
         on = statistics.median(x[metric] for x in runs["on"])
         off_ = statistics.median(x[metric] for x in runs["off"])
         row = {"lever": lever, "bench": bench, "metric": metric, "on": round(on, 2), "off": round(off_, 2),

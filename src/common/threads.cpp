@@ -50,6 +50,7 @@ void tune_process(char** argv) {
   std::optional<Isa> requested;
   try {
     requested = requested_isa();
+    requested_gemm();  // checked here, where a bad value can stop the program with one line
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "nmt: error: %s\n", e.what());
     std::exit(2);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/record_function.h>
@@ -12,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "model/kernels.h"
+#include "nmt/common/isa.h"
 #include "nmt/model/int8.h"
 
 namespace nmt::model {
@@ -206,7 +208,14 @@ class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
 }  // namespace
 
 Sgemm onednn_sgemm() {
-  static const auto sgemm = reinterpret_cast<Sgemm>(::dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
+  static const Sgemm sgemm = [] {
+    Gemm gemm = Gemm::onednn;
+    try {
+      gemm = requested_gemm();
+    } catch (const std::invalid_argument&) {  // nmt refused it at start; a test binary keeps the default
+    }
+    return gemm == Gemm::libtorch ? nullptr : reinterpret_cast<Sgemm>(::dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
+  }();
   return sgemm;
 }
 

@@ -2,13 +2,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <optional>
 
+#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
 #include <torch/csrc/autograd/profiler_legacy.h>
+#define NMT_HAS_RECORD_PROFILE 1
+#endif
 #include <torch/torch.h>
 
 #include "nmt/common/device.h"
+#include "nmt/common/error.h"
 #include "nmt/common/logging.h"
 #include "nmt/common/memory.h"
 #include "nmt/data/dataset.h"
@@ -113,9 +118,19 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
   for (const auto& p : model->parameters()) r.parameters += p.numel();
   r.gemm_before = gemm_gflops(2048, device);
   std::vector<double> times;
+#ifdef NMT_HAS_RECORD_PROFILE
   std::optional<torch::autograd::profiler::RecordProfile> profile;
+  if (!options.profile.empty() && !std::ofstream(options.profile)) {
+    throw ConfigError("--profile: cannot write '" + options.profile + "'");
+  }
+#else
+  std::optional<int> profile;
+  if (!options.profile.empty()) throw ConfigError("--profile: this LibTorch has no legacy profiler (RecordProfile)");
+#endif
   for (int64_t i = 0; i < total; ++i) {
+#ifdef NMT_HAS_RECORD_PROFILE
     if (i == options.warmup && !options.profile.empty()) profile.emplace(options.profile);
+#endif
     const auto& batch = batches[static_cast<std::size_t>(i)];
     const auto start = Clock::now();
     set_lr(*optimizer, schedule.lr(i));

@@ -34,7 +34,8 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch
 torch::Tensor affine(const torch::Tensor& x, const torch::nn::LinearImpl& layer);
 
 /// oneDNN's row-major C = alpha op(A) op(B) + beta C, or nullptr where it is
-/// not visible. The GEMM roofline measures it beside LibTorch's mm.
+/// not visible or NMT_GEMM=libtorch (nmt/common/isa.h). The GEMM roofline
+/// measures it beside LibTorch's mm.
 using Sgemm = int (*)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                       int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 Sgemm onednn_sgemm();
