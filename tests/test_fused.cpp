@@ -7,6 +7,11 @@
 #include "nmt/model/fused.h"
 #include "nmt/model/int8.h"
 
+namespace nmt {
+// How GoogleTest names an instruction set in its messages.
+void PrintTo(Isa isa, std::ostream* os) { *os << name_of(isa); }
+}  // namespace nmt
+
 namespace nmt::model {
 namespace {
 

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -80,31 +81,32 @@ const Packed& pack(State& s, const torch::Tensor& w, const torch::Tensor& b) {
   if (it != s.packed.end()) return it->second;
   torch::NoGradGuard no_grad;
   const auto weight = w.detach().contiguous();
+  const int64_t n = weight.size(0), k = weight.size(1);
+  Packed p{w, b, {}, {}, {}};
   if (s.direct) {
-    const int64_t n = weight.size(0), k = weight.size(1);
-    auto q = torch::empty({n, k}, torch::kChar);
-    auto scale = torch::empty({n}, torch::kFloat);
-    kernel::kernels(kernel_isa()).quantize_rows(weight.data_ptr<float>(), q.data_ptr<int8_t>(),
-                                                scale.data_ptr<float>(), n, k, 127.0f);
-    s.bytes += q.numel() + 4 * n;
-    return s.packed.emplace(key, Packed{w, b, q, scale, {}}).first->second;
+    p.q = torch::empty({n, k}, torch::kChar);
+    p.scale = torch::empty({n}, torch::kFloat);
+    kernel::kernels(kernel_isa()).quantize_rows(weight.data_ptr<float>(), p.q.data_ptr<int8_t>(),
+                                                p.scale.data_ptr<float>(), n, k, 127.0f);
+  } else {
+    const auto qweight = s.engine == "qnnpack"  // QNNPACK's linear takes one scale per tensor
+                             ? at::quantize_per_tensor(
+                                   weight, std::max(1e-12, weight.abs().max().item<double>() / 127.0), 0, torch::kQInt8)
+                             : quantize_rows(weight);
+    torch::jit::Stack stack{c10::IValue(qweight), c10::IValue(b.defined() ? c10::optional<at::Tensor>(b.detach())
+                                                                            : c10::optional<at::Tensor>())};
+    op("quantized::linear_prepack").callBoxed(&stack);
+    p.params = std::move(stack.at(0));
   }
-  const auto qweight = s.engine == "qnnpack"  // QNNPACK's linear takes one scale per tensor
-                           ? at::quantize_per_tensor(weight, std::max(1e-12, weight.abs().max().item<double>() / 127.0), 0,
-                                                     torch::kQInt8)
-                           : quantize_rows(weight);
-  torch::jit::Stack stack{c10::IValue(qweight), c10::IValue(b.defined() ? c10::optional<at::Tensor>(b.detach())
-                                                                          : c10::optional<at::Tensor>())};
-  op("quantized::linear_prepack").callBoxed(&stack);
-  s.bytes += weight.numel() + (b.defined() ? 4 * b.numel() : 0);
-  NMT_DEBUG("int8", "packed a {} x {} weight{} ({} in all, {:.1f} MB)", w.size(0), w.size(1),
-            b.defined() ? " and its bias" : "", s.packed.size() + 1, static_cast<double>(s.bytes) / 1e6);
-  return s.packed.emplace(key, Packed{w, b, {}, {}, std::move(stack.at(0))}).first->second;
+  s.bytes += n * k + 4 * (s.direct ? n : 0);
+  NMT_DEBUG("int8", "packed a {} x {} weight{} ({} in all, {:.1f} MB)", n, k, b.defined() ? " and its bias" : "",
+            s.packed.size() + 1, static_cast<double>(s.bytes) / 1e6);
+  return s.packed.emplace(key, std::move(p)).first->second;
 }
 
 // x W^T + b from int8 weights: x quantized per row here, multiplied by oneDNN,
 // and scaled back with the bias in one pass.
-torch::Tensor direct_affine(const State& s, const Packed& p, const torch::Tensor& x_in, const torch::Tensor& b) {
+torch::Tensor direct_affine(const State& s, const Packed& p, const torch::Tensor& x_in) {
   const auto x = x_in.reshape({-1, p.q.size(1)}).contiguous();
   const int64_t m = x.size(0), k = x.size(1), n = p.q.size(0);
   const auto& kernels = kernel::kernels(kernel_isa());
@@ -125,7 +127,7 @@ torch::Tensor direct_affine(const State& s, const Packed& p, const torch::Tensor
   const float* bias = p.bias.defined() ? p.bias.data_ptr<float>() : nullptr;
   at::parallel_for(0, m, std::max<int64_t>(1, 16384 / n), [&](int64_t begin, int64_t end) {
     kernels.dequantize(acc.data_ptr<int32_t>() + begin * n, x_scale.data_ptr<float>() + begin,
-                       p.scale.data_ptr<float>(), bias == nullptr ? nullptr : bias, y.data_ptr<float>() + begin * n,
+                       p.scale.data_ptr<float>(), bias, y.data_ptr<float>() + begin * n,
                        end - begin, n);
   });
   return y;
@@ -189,7 +191,7 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch
   if (x.numel() == 0) return b.defined() ? b.expand(sizes).clone() : torch::zeros(sizes, x.options());
   torch::Tensor y;
   if (s.direct) {
-    y = direct_affine(s, p, x, b).view(sizes);
+    y = direct_affine(s, p, x).view(sizes);
   } else {
     torch::jit::Stack stack{c10::IValue(x.reshape({-1, k}).contiguous()), p.params, c10::IValue(s.reduce_range)};
     op("quantized::linear_dynamic").callBoxed(&stack);
