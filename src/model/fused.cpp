@@ -19,8 +19,10 @@
 namespace nmt::model {
 namespace {
 
-// Rows per task: enough elements that a thread's share outweighs waking it.
-int64_t grain(int64_t hidden) { return std::max<int64_t>(1, 16384 / hidden); }
+// What oneDNN's sgemm and nmt's loops take: an fp32 strided CPU tensor (or none).
+bool fp32_cpu(const torch::Tensor& t) {
+  return !t.defined() || (t.is_cpu() && t.scalar_type() == torch::kFloat && t.layout() == torch::kStrided);
+}
 
 // A pointer's view of a tensor, as oneDNN's sgemm takes it.
 float* data(const torch::Tensor& t) { return t.data_ptr<float>(); }
@@ -170,7 +172,7 @@ class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
     float* po = out.data_ptr<float>();
     float* pw = workspace.data_ptr<float>();
     const auto& k = kernel::kernels(kernel_isa());
-    at::parallel_for(0, rows, grain(hidden), [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, rows, kernel::grain(hidden), [&](int64_t begin, int64_t end) {
       k.gru_gates_forward(pi + begin * 3 * hidden, ph + begin * 3 * hidden, prev + begin * hidden,
                                 po + begin * hidden, pw + begin * 4 * hidden, end - begin, hidden);
     });
@@ -196,7 +198,7 @@ class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
     float* pdh = d_gh.data_ptr<float>();
     float* pd = d_h.data_ptr<float>();
     const auto& k = kernel::kernels(kernel_isa());
-    at::parallel_for(0, rows, grain(hidden), [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, rows, kernel::grain(hidden), [&](int64_t begin, int64_t end) {
       k.gru_gates_backward(pg + begin * hidden, ph + begin * hidden, pw + begin * 4 * hidden,
                                  pdi + begin * 3 * hidden, pdh + begin * 3 * hidden, pd + begin * hidden,
                                  end - begin, hidden);
@@ -220,10 +222,7 @@ Sgemm onednn_sgemm() {
 }
 
 torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
-  const auto is_fp32_cpu = [](const torch::Tensor& t) {
-    return !t.defined() || (t.is_cpu() && t.scalar_type() == torch::kFloat && t.layout() == torch::kStrided);
-  };
-  if (!is_fp32_cpu(x) || !is_fp32_cpu(w) || !is_fp32_cpu(b) || x.dim() < 1 || w.dim() != 2 ||
+  if (!fp32_cpu(x) || !fp32_cpu(w) || !fp32_cpu(b) || x.dim() < 1 || w.dim() != 2 ||
       x.size(-1) != w.size(1))
     return torch::nn::functional::linear(x, w, b);  // LibTorch's checks and messages for bad shapes
   if (int8::enabled() && !torch::GradMode::is_enabled()) return int8::affine(x, w, b);
@@ -237,9 +236,7 @@ torch::Tensor affine(const torch::Tensor& x, const torch::nn::LinearImpl& layer)
 
 torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
   const bool fits = a.dim() == 4 && b.dim() == 4 && a.size(0) == b.size(0) && a.size(1) == b.size(1) &&
-                    a.size(3) == b.size(2) && a.is_cpu() && b.is_cpu() && a.scalar_type() == torch::kFloat &&
-                    b.scalar_type() == torch::kFloat && a.layout() == torch::kStrided &&
-                    b.layout() == torch::kStrided && onednn_sgemm() != nullptr;
+                    a.size(3) == b.size(2) && fp32_cpu(a) && fp32_cpu(b) && onednn_sgemm() != nullptr;
   return fits ? OnednnBmm::apply(a, b) : torch::matmul(a, b);
 }
 
@@ -274,8 +271,8 @@ torch::Tensor attention_inference(const torch::Tensor& q_in, const torch::Tensor
   p.causal = causal;
   p.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dh)));
   const auto& kernels = kernel::kernels(kernel_isa());
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, tq * tk * dh));
-  at::parallel_for(0, batch * heads, grain, [&](int64_t begin, int64_t end) { kernels.attention(p, begin, end); });
+  at::parallel_for(0, batch * heads, kernel::grain(tq * tk * dh),
+                   [&](int64_t begin, int64_t end) { kernels.attention(p, begin, end); });
   return out;
 }
 

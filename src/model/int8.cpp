@@ -58,16 +58,6 @@ State& state() {
   return s;
 }
 
-const c10::OperatorHandle& op(const char* name) {
-  // Looked up once per name; the handles live as long as the dispatcher.
-  static std::mutex mutex;
-  static std::map<std::string, c10::OperatorHandle> handles;
-  const std::lock_guard<std::mutex> hold(mutex);
-  auto it = handles.find(name);
-  if (it == handles.end()) it = handles.emplace(name, c10::Dispatcher::singleton().findSchemaOrThrow(name, "")).first;
-  return it->second;
-}
-
 // Symmetric int8 per output row: scale = max |w_row| / 127, zero point 0.
 torch::Tensor quantize_rows(const torch::Tensor& w) {
   const auto scales = (w.abs().amax(1) / 127.0).clamp_min(1e-12).to(torch::kDouble);
@@ -95,7 +85,8 @@ const Packed& pack(State& s, const torch::Tensor& w, const torch::Tensor& b) {
                              : quantize_rows(weight);
     torch::jit::Stack stack{c10::IValue(qweight), c10::IValue(b.defined() ? c10::optional<at::Tensor>(b.detach())
                                                                             : c10::optional<at::Tensor>())};
-    op("quantized::linear_prepack").callBoxed(&stack);
+    static const auto prepack = c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
+    prepack.callBoxed(&stack);
     p.params = std::move(stack.at(0));
   }
   s.bytes += n * k + 4 * (s.direct ? n : 0);
@@ -113,8 +104,7 @@ torch::Tensor direct_affine(const State& s, const Packed& p, const torch::Tensor
   auto xq = torch::empty({m, k}, torch::kChar);
   auto x_scale = torch::empty({m}, torch::kFloat);
   const float qmax = s.reduce_range ? 63.0f : 127.0f;
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, k));
-  at::parallel_for(0, m, grain, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, m, kernel::grain(k), [&](int64_t begin, int64_t end) {
     kernels.quantize_rows(x.data_ptr<float>() + begin * k, xq.data_ptr<int8_t>() + begin * k,
                           x_scale.data_ptr<float>() + begin, end - begin, k, qmax);
   });
@@ -125,7 +115,7 @@ torch::Tensor direct_affine(const State& s, const Packed& p, const torch::Tensor
   TORCH_CHECK(status == 0, "oneDNN int8 gemm failed with status ", status);
   auto y = torch::empty({m, n}, x.options());
   const float* bias = p.bias.defined() ? p.bias.data_ptr<float>() : nullptr;
-  at::parallel_for(0, m, std::max<int64_t>(1, 16384 / n), [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, m, kernel::grain(n), [&](int64_t begin, int64_t end) {
     kernels.dequantize(acc.data_ptr<int32_t>() + begin * n, x_scale.data_ptr<float>() + begin,
                        p.scale.data_ptr<float>(), bias, y.data_ptr<float>() + begin * n,
                        end - begin, n);
@@ -194,7 +184,8 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch
     y = direct_affine(s, p, x).view(sizes);
   } else {
     torch::jit::Stack stack{c10::IValue(x.reshape({-1, k}).contiguous()), p.params, c10::IValue(s.reduce_range)};
-    op("quantized::linear_dynamic").callBoxed(&stack);
+    static const auto linear = c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_dynamic", "");
+    linear.callBoxed(&stack);
     y = stack.at(0).toTensor().view(sizes);
   }
   if (b.defined() && !row_bias) y.add_(b);

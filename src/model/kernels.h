@@ -2,6 +2,7 @@
 // LibTorch so that kernels.cpp can be compiled for speed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "nmt/common/isa.h"
@@ -43,6 +44,10 @@ struct Kernels {
   /// The (b, h) pairs [begin, end), numbered b * heads + h, of an attention problem.
   void (*attention)(const AttentionProblem& p, int64_t begin, int64_t end);
 };
+
+/// Items per parallel task when each item is `work` elements: enough that a
+/// thread's share outweighs waking it.
+inline int64_t grain(int64_t work) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, work)); }
 
 /// The build for `isa` (the baseline's where the compiler has no other).
 const Kernels& kernels(Isa isa);
