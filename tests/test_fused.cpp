@@ -6,6 +6,7 @@
 #include "nmt/model/attention.h"
 #include "nmt/model/fused.h"
 #include "nmt/model/int8.h"
+#include "nmt/train/loss.h"
 
 namespace nmt {
 // How GoogleTest names an instruction set in its messages.
@@ -94,6 +95,68 @@ TEST_P(EachIsa, AttentionInferenceEqualsTheReference) {
   EXPECT_TRUE(torch::allclose(step, reference_attention(qs, k, v, mask, true).slice(2, 2, 3), 1e-5, 1e-6));
 }
 
+// d(sum(out * upstream)) / d(each input), for a function of the inputs.
+template <typename F>
+std::vector<torch::Tensor> gradients_of(F f, std::vector<torch::Tensor> inputs, const torch::Tensor& upstream) {
+  for (auto& t : inputs) t = t.detach().requires_grad_();
+  (f(inputs) * upstream).sum().backward();
+  std::vector<torch::Tensor> grads;
+  for (const auto& t : inputs) grads.push_back(t.grad());
+  return grads;
+}
+
+TEST_P(EachIsa, AdditiveScoresEqualTheReferenceInValueAndGradient) {
+  torch::manual_seed(7);
+  // An odd attention width exercises the vector loops' tails; enough rows to split across threads.
+  const int64_t batch = 40, len = 9, dim = 37;
+  const std::vector<torch::Tensor> inputs{torch::randn({batch, len, dim}), torch::randn({batch, dim}),
+                                          torch::randn({1, dim})};
+  const auto upstream = torch::randn({batch, len});
+  const auto fused = [](const std::vector<torch::Tensor>& in) { return additive_scores(in[0], in[1], in[2]); };
+  // The reference in double (its gradients come back to the fp32 inputs), so
+  // the fp32 loops are judged against the exact values.
+  const auto reference = [](const std::vector<torch::Tensor>& in) {
+    return additive_scores_reference(in[0].to(torch::kDouble), in[1].to(torch::kDouble), in[2].to(torch::kDouble));
+  };
+  EXPECT_TRUE(torch::allclose(fused(inputs).to(torch::kDouble), reference(inputs), 1e-5, 1e-5));
+  const auto got = gradients_of(fused, inputs, upstream);
+  const auto expected = gradients_of(reference, inputs, upstream.to(torch::kDouble));
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(got[i], expected[i], 1e-4, 1e-4)) << "gradient " << i;
+  }
+}
+
+TEST_P(EachIsa, FusedLossEqualsTheFormulaInValueAndGradient) {
+  torch::manual_seed(9);
+  const int64_t batch = 6, len = 7, vocab = 1001;  // an odd vocabulary: the loops' tails
+  const auto logits = torch::randn({batch, len, vocab}) * 3;
+  auto targets = torch::randint(1, vocab, {batch, len}, torch::kLong);
+  targets.index_put_({2, torch::indexing::Slice(3)}, 0);  // padding
+  const double eps = 0.1;
+  const auto fp32 = logits.detach().requires_grad_();
+  const auto out = train::label_smoothed_nll(fp32, targets, eps);
+  out.loss.backward();
+
+  const auto exact = logits.to(torch::kDouble).requires_grad_();
+  const auto lp = torch::log_softmax(exact, -1);
+  const auto mask = targets.ne(0).to(torch::kDouble);
+  const auto nll = -lp.gather(-1, targets.unsqueeze(-1)).squeeze(-1);
+  const auto loss = (((1 - eps) * nll - eps * lp.mean(-1)) * mask).sum() / mask.sum();
+  loss.backward();
+  EXPECT_EQ(out.tokens, mask.sum().item<int64_t>());
+  EXPECT_NEAR(out.loss.item<double>(), loss.item<double>(), 1e-5);
+  EXPECT_NEAR(out.nll.item<double>(), (nll * mask).sum().item<double>(), 1e-3);
+  EXPECT_TRUE(torch::allclose(fp32.grad().to(torch::kDouble), exact.grad(), 1e-4, 1e-7));
+  EXPECT_EQ(fp32.grad().index({2, torch::indexing::Slice(3)}).abs().max().item<float>(), 0.0f);
+  EXPECT_TRUE(torch::equal(fp32, logits));  // kept logits are left as they were
+
+  // Consumed logits (a training step's) give the same gradient, written in their place.
+  const auto leaf = logits.detach().requires_grad_();
+  const auto consumed = leaf * 1.0f;
+  train::label_smoothed_nll(consumed, targets, eps, train::Logits::consumed).loss.backward();
+  EXPECT_TRUE(torch::allclose(leaf.grad(), fp32.grad(), 1e-6, 1e-9));
+}
+
 TEST_P(EachIsa, Int8AffineIsWithinItsQuantizationErrorOfFp32) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(13);
@@ -148,6 +211,23 @@ TEST(Dropout, EveryInstructionSetDrawsTheSameMask) {
     EXPECT_TRUE(torch::equal(model::dropout(x, 0.2, true), expected)) << name_of(isa);
   }
   set_kernel_isa(chosen);
+}
+
+TEST_P(EachIsa, ReluDropoutEqualsDropoutOfReluInValueAndGradient) {
+  torch::manual_seed(21);
+  const auto x = torch::randn({301, 77});
+  const auto upstream = torch::randn({301, 77});
+  const auto fused = [](const std::vector<torch::Tensor>& in) {
+    torch::manual_seed(4);
+    return model::relu_dropout(in[0], 0.3, true);
+  };
+  const auto composed = [](const std::vector<torch::Tensor>& in) {
+    torch::manual_seed(4);
+    return model::dropout(torch::relu(in[0]), 0.3, true);
+  };
+  EXPECT_TRUE(torch::equal(fused({x}), composed({x})));
+  EXPECT_TRUE(torch::equal(gradients_of(fused, {x}, upstream)[0], gradients_of(composed, {x}, upstream)[0]));
+  EXPECT_TRUE(torch::equal(model::relu_dropout(x, 0.3, /*train=*/false), torch::relu(x)));
 }
 
 TEST(Affine, EqualsLibTorchsLinearInValueAndGradient) {

@@ -207,6 +207,52 @@ class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
   }
 };
 
+class FusedAdditiveScores : public torch::autograd::Function<FusedAdditiveScores> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& keys_in,
+                               const torch::Tensor& query_in, const torch::Tensor& v_in) {
+    RECORD_FUNCTION("nmt::additive_scores", std::vector<c10::IValue>());
+    const auto keys = keys_in.contiguous(), query = query_in.contiguous(), v = v_in.contiguous();
+    const int64_t rows = keys.size(0), len = keys.size(1), dim = keys.size(2);
+    auto scores = torch::empty({rows, len}, keys.options());
+    const float* pk = keys.data_ptr<float>();
+    const float* pq = query.data_ptr<float>();
+    const float* pv = v.data_ptr<float>();
+    float* ps = scores.data_ptr<float>();
+    const auto& k = kernel::kernels(kernel_isa());
+    at::parallel_for(0, rows, kernel::grain(len * dim), [&](int64_t begin, int64_t end) {
+      k.additive_scores_forward(pk + begin * len * dim, pq + begin * dim, pv, ps + begin * len, end - begin, len, dim);
+    });
+    ctx->save_for_backward({keys, query, v});
+    return scores;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    RECORD_FUNCTION("nmt::additive_scores_backward", std::vector<c10::IValue>());
+    const auto saved = ctx->get_saved_variables();
+    const auto &keys = saved[0], &query = saved[1], &v = saved[2];
+    const auto grad = grads[0].contiguous();
+    const int64_t rows = keys.size(0), len = keys.size(1), dim = keys.size(2);
+    auto d_keys = torch::empty_like(keys);
+    auto d_query = torch::empty_like(query);
+    auto d_v_rows = torch::empty({rows, dim}, keys.options());
+    const float* pg = grad.data_ptr<float>();
+    const float* pk = keys.data_ptr<float>();
+    const float* pq = query.data_ptr<float>();
+    const float* pv = v.data_ptr<float>();
+    float* pdk = d_keys.data_ptr<float>();
+    float* pdq = d_query.data_ptr<float>();
+    float* pdv = d_v_rows.data_ptr<float>();
+    const auto& k = kernel::kernels(kernel_isa());
+    at::parallel_for(0, rows, kernel::grain(len * dim), [&](int64_t begin, int64_t end) {
+      k.additive_scores_backward(pg + begin * len, pk + begin * len * dim, pq + begin * dim, pv,
+                                 pdk + begin * len * dim, pdq + begin * dim, pdv + begin * dim, end - begin, len, dim);
+    });
+    return {d_keys, d_query, d_v_rows.sum(0).view(v.sizes())};
+  }
+};
+
 }  // namespace
 
 Sgemm onednn_sgemm() {
@@ -295,25 +341,95 @@ torch::Tensor gru_gates(const torch::Tensor& gi, const torch::Tensor& gh, const 
   return gru_gates_reference(gi, gh, h);
 }
 
-torch::Tensor dropout(const torch::Tensor& x, double p, bool train) {
-  if (!train || p <= 0) return x;
-  RECORD_FUNCTION("nmt::dropout", std::vector<c10::IValue>());
-  if (!x.is_cpu() || x.scalar_type() != torch::kFloat || p >= 1) return torch::dropout(x, p, train);
+torch::Tensor additive_scores_reference(const torch::Tensor& keys, const torch::Tensor& query, const torch::Tensor& v) {
+  return torch::nn::functional::linear(torch::tanh(keys + query.unsqueeze(1)), v).squeeze(2);
+}
+
+torch::Tensor additive_scores(const torch::Tensor& keys, const torch::Tensor& query, const torch::Tensor& v) {
+  TORCH_CHECK(keys.dim() == 3 && query.dim() == 2 && v.dim() == 2 && query.size(0) == keys.size(0) &&
+                  query.size(1) == keys.size(2) && v.size(0) == 1 && v.size(1) == keys.size(2),
+              "additive_scores: need keys [B, S, A], query [B, A] and v [1, A]");
+  const bool fused = fp32_cpu(keys) && fp32_cpu(query) && fp32_cpu(v);
+  return fused ? FusedAdditiveScores::apply(keys, query, v) : additive_scores_reference(keys, query, v);
+}
+
+namespace {
+
+// A dropout draw: the seed of its counter-based mask, from LibTorch's default
+// generator, and the mask's threshold and scale.
+struct DropoutDraw {
+  uint64_t seed;
+  uint32_t threshold;
+  float scale;
+};
+
+DropoutDraw draw_dropout(double p) {
   uint64_t seed = 0;
   {
     auto generator = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(generator.mutex());
     seed = at::check_generator<at::CPUGeneratorImpl>(generator)->random64();
   }
-  const auto threshold = static_cast<uint32_t>(std::min(4294967295.0, std::round(p * 4294967296.0)));
-  const auto scale = static_cast<float>(1.0 / (1.0 - p));
-  auto mask = torch::empty(x.sizes(), x.options().requires_grad(false));
-  float* m = mask.data_ptr<float>();
-  const auto& k = kernel::kernels(kernel_isa());
-  at::parallel_for(0, mask.numel(), 32768, [&](int64_t begin, int64_t end) {
-    k.dropout_mask(m + begin, begin, end, seed, threshold, scale);
-  });
-  return x * mask;
+  return {seed, static_cast<uint32_t>(std::min(4294967295.0, std::round(p * 4294967296.0))),
+          static_cast<float>(1.0 / (1.0 - p))};
 }
+
+// Forward writes x * mask (of relu(x) with `relu`) without forming the mask;
+// backward recomputes it from the seed, so neither keeps a mask tensor.
+class FusedDropout : public torch::autograd::Function<FusedDropout> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_in, double p,
+                               bool relu) {
+    const auto x = x_in.contiguous();
+    const auto d = draw_dropout(p);
+    auto out = torch::empty_like(x);
+    const float* px = x.data_ptr<float>();
+    float* po = out.data_ptr<float>();
+    const auto& k = kernel::kernels(kernel_isa());
+    at::parallel_for(0, x.numel(), 32768, [&](int64_t begin, int64_t end) {
+      k.dropout_forward(px + begin, po + begin, begin, end, d.seed, d.threshold, d.scale, relu);
+    });
+    if (relu) ctx->save_for_backward({x});
+    ctx->saved_data["seed"] = static_cast<int64_t>(d.seed);
+    ctx->saved_data["threshold"] = static_cast<int64_t>(d.threshold);
+    ctx->saved_data["scale"] = static_cast<double>(d.scale);
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    RECORD_FUNCTION("nmt::dropout_backward", std::vector<c10::IValue>());
+    const auto saved = ctx->get_saved_variables();
+    const auto grad = grads[0].contiguous();
+    auto d_x = torch::empty_like(grad);
+    const float* pg = grad.data_ptr<float>();
+    const float* relu_input = saved.empty() ? nullptr : saved[0].data_ptr<float>();
+    float* pd = d_x.data_ptr<float>();
+    const auto seed = static_cast<uint64_t>(ctx->saved_data["seed"].toInt());
+    const auto threshold = static_cast<uint32_t>(ctx->saved_data["threshold"].toInt());
+    const auto scale = static_cast<float>(ctx->saved_data["scale"].toDouble());
+    const auto& k = kernel::kernels(kernel_isa());
+    at::parallel_for(0, grad.numel(), 32768, [&](int64_t begin, int64_t end) {
+      k.dropout_backward(pg + begin, relu_input == nullptr ? nullptr : relu_input + begin, pd + begin, begin, end,
+                         seed, threshold, scale);
+    });
+    return {d_x, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+torch::Tensor dropout_after(const torch::Tensor& x, double p, bool train, bool relu) {
+  if (!train || p <= 0) return relu ? torch::relu(x) : x;
+  RECORD_FUNCTION("nmt::dropout", std::vector<c10::IValue>());
+  if (!x.is_cpu() || x.scalar_type() != torch::kFloat || p >= 1) {
+    return torch::dropout(relu ? torch::relu(x) : x, p, train);
+  }
+  return FusedDropout::apply(x, p, relu);
+}
+
+}  // namespace
+
+torch::Tensor dropout(const torch::Tensor& x, double p, bool train) { return dropout_after(x, p, train, false); }
+
+torch::Tensor relu_dropout(const torch::Tensor& x, double p, bool train) { return dropout_after(x, p, train, true); }
 
 }  // namespace nmt::model

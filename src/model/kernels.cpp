@@ -44,6 +44,7 @@ NMT_INLINE void gru_forward_body(const float* gi, const float* gh, const float* 
 NMT_INLINE void gru_backward_body(const float* grad, const float* h, const float* workspace, float* d_gi, float* d_gh,
                                   float* d_h, int64_t rows, int64_t hidden) {
   const int64_t H = hidden;
+  // Distinct arrays: without GCC gives up checking eleven pointers for overlap.
   for (int64_t b = 0; b < rows; ++b) {
     const float* g = grad + b * H;
     const float* hb = h + b * H;
@@ -82,12 +83,33 @@ inline uint32_t mix(uint32_t x) {
   return x;
 }
 
-NMT_INLINE void dropout_body(float* out, int64_t begin, int64_t end, uint64_t seed, uint32_t threshold, float scale) {
+// The mask of element `index`: 0 or `scale`.
+NMT_INLINE float keep(uint64_t index, uint32_t k0, uint32_t k1, uint32_t threshold, float scale) {
+  const uint32_t h = mix(mix(static_cast<uint32_t>(index) * 0x9e3779b1u + k0) ^ (static_cast<uint32_t>(index >> 32) + k1));
+  return h < threshold ? 0.0f : scale;
+}
+
+NMT_INLINE void dropout_forward_body(const float* x, float* out, int64_t begin, int64_t end, uint64_t seed,
+                                     uint32_t threshold, float scale, bool relu) {
   const auto k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
-  for (int64_t i = begin; i < end; ++i) {
-    const auto index = static_cast<uint64_t>(i);
-    const uint32_t h = mix(mix(static_cast<uint32_t>(index) * 0x9e3779b1u + k0) ^ (static_cast<uint32_t>(index >> 32) + k1));
-    out[i - begin] = h < threshold ? 0.0f : scale;
+  const int64_t n = end - begin;
+  if (relu) {
+    for (int64_t i = 0; i < n; ++i) out[i] = std::max(x[i], 0.0f) * keep(begin + i, k0, k1, threshold, scale);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = x[i] * keep(begin + i, k0, k1, threshold, scale);
+  }
+}
+
+NMT_INLINE void dropout_backward_body(const float* grad, const float* relu_input, float* d_x, int64_t begin,
+                                      int64_t end, uint64_t seed, uint32_t threshold, float scale) {
+  const auto k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  const int64_t n = end - begin;
+  if (relu_input != nullptr) {
+    for (int64_t i = 0; i < n; ++i) {
+      d_x[i] = relu_input[i] > 0.0f ? grad[i] * keep(begin + i, k0, k1, threshold, scale) : 0.0f;
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) d_x[i] = grad[i] * keep(begin + i, k0, k1, threshold, scale);
   }
 }
 
@@ -166,6 +188,81 @@ NMT_INLINE void attention_body(const AttentionProblem& p, int64_t begin, int64_t
   }
 }
 
+NMT_INLINE void additive_forward_body(const float* keys, const float* query, const float* v, float* scores,
+                                      int64_t rows, int64_t len, int64_t dim) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* q = query + r * dim;
+    for (int64_t s = 0; s < len; ++s) {
+      const float* k = keys + (r * len + s) * dim;
+      float acc = 0.0f;
+      for (int64_t a = 0; a < dim; ++a) acc += v[a] * std::tanh(k[a] + q[a]);
+      scores[r * len + s] = acc;
+    }
+  }
+}
+
+NMT_INLINE void additive_backward_body(const float* grad, const float* keys, const float* query, const float* v,
+                                       float* d_keys, float* d_query, float* d_v_rows, int64_t rows, int64_t len,
+                                       int64_t dim) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict q = query + r * dim;
+    float* __restrict dq = d_query + r * dim;
+    float* __restrict dv = d_v_rows + r * dim;
+    for (int64_t a = 0; a < dim; ++a) dq[a] = dv[a] = 0.0f;
+    for (int64_t s = 0; s < len; ++s) {
+      const float g = grad[r * len + s];
+      const float* __restrict k = keys + (r * len + s) * dim;
+      float* __restrict dk = d_keys + (r * len + s) * dim;
+      // Two loops, each of which GCC vectorizes: tanh (through libmvec), then the products.
+      for (int64_t a = 0; a < dim; ++a) dk[a] = std::tanh(k[a] + q[a]);
+      for (int64_t a = 0; a < dim; ++a) {
+        const float t = dk[a];
+        const float d = g * v[a] * (1.0f - t * t);
+        dv[a] += g * t;
+        dq[a] += d;
+        dk[a] = d;
+      }
+    }
+  }
+}
+
+NMT_INLINE void cross_entropy_forward_body(const float* logits, const int64_t* targets, float* lse, float* nll,
+                                           float* loss, int64_t rows, int64_t vocab, int64_t pad, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = logits + r * vocab;
+    float top = x[0];  // not -inf: this file is built with -ffast-math
+    for (int64_t v = 1; v < vocab; ++v) top = x[v] > top ? x[v] : top;
+    float sum = 0.0f, total = 0.0f;
+    for (int64_t v = 0; v < vocab; ++v) {
+      sum += std::exp(x[v] - top);
+      total += x[v];
+    }
+    const float l = top + std::log(sum);
+    lse[r] = l;
+    if (targets[r] == pad) {
+      nll[r] = loss[r] = 0.0f;
+      continue;
+    }
+    nll[r] = l - x[targets[r]];
+    loss[r] = (1.0f - eps) * nll[r] + eps * (l - total / static_cast<float>(vocab));
+  }
+}
+
+NMT_INLINE void cross_entropy_backward_body(float* logits, const int64_t* targets, const float* lse,
+                                            const float* scale, int64_t rows, int64_t vocab, int64_t pad, float eps) {
+  const float uniform = eps / static_cast<float>(vocab);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* g = logits + r * vocab;
+    if (targets[r] == pad) {
+      for (int64_t v = 0; v < vocab; ++v) g[v] = 0.0f;
+      continue;
+    }
+    const float s = scale[r], l = lse[r];
+    for (int64_t v = 0; v < vocab; ++v) g[v] = s * (std::exp(g[v] - l) - uniform);
+    g[targets[r]] -= s * (1.0f - eps);
+  }
+}
+
 // One copy of every body per instruction set. GCC inlines a body into a
 // wrapper of a wider target, and vectorizes it (libmvec's expf and tanhf
 // included) for that target.
@@ -178,9 +275,13 @@ NMT_INLINE void attention_body(const AttentionProblem& p, int64_t begin, int64_t
                                     float* d_h, int64_t rows, int64_t hidden) {                                  \
     gru_backward_body(grad, h, ws, d_gi, d_gh, d_h, rows, hidden);                                               \
   }                                                                                                              \
-  target void dropout_##suffix(float* out, int64_t begin, int64_t end, uint64_t seed, uint32_t threshold,       \
-                               float scale) {                                                                    \
-    dropout_body(out, begin, end, seed, threshold, scale);                                                       \
+  target void dropout_forward_##suffix(const float* x, float* out, int64_t begin, int64_t end, uint64_t seed,   \
+                                       uint32_t threshold, float scale, bool relu) {                             \
+    dropout_forward_body(x, out, begin, end, seed, threshold, scale, relu);                                      \
+  }                                                                                                              \
+  target void dropout_backward_##suffix(const float* grad, const float* relu_input, float* d_x, int64_t begin,  \
+                                        int64_t end, uint64_t seed, uint32_t threshold, float scale) {           \
+    dropout_backward_body(grad, relu_input, d_x, begin, end, seed, threshold, scale);                            \
   }                                                                                                              \
   target void quantize_##suffix(const float* x, int8_t* q, float* scale, int64_t rows, int64_t cols, float qmax) { \
     quantize_body(x, q, scale, rows, cols, qmax);                                                                \
@@ -192,8 +293,30 @@ NMT_INLINE void attention_body(const AttentionProblem& p, int64_t begin, int64_t
   target void attention_##suffix(const AttentionProblem& p, int64_t begin, int64_t end) {                        \
     attention_body(p, begin, end);                                                                               \
   }                                                                                                              \
-  constexpr Kernels kernels_##suffix{gru_forward_##suffix, gru_backward_##suffix, dropout_##suffix,             \
-                                     quantize_##suffix, dequantize_##suffix, attention_##suffix};
+  target void additive_forward_##suffix(const float* keys, const float* query, const float* v, float* scores,   \
+                                        int64_t rows, int64_t len, int64_t dim) {                                \
+    additive_forward_body(keys, query, v, scores, rows, len, dim);                                               \
+  }                                                                                                              \
+  target void additive_backward_##suffix(const float* grad, const float* keys, const float* query, const float* v, \
+                                         float* d_keys, float* d_query, float* d_v_rows, int64_t rows,          \
+                                         int64_t len, int64_t dim) {                                             \
+    additive_backward_body(grad, keys, query, v, d_keys, d_query, d_v_rows, rows, len, dim);                     \
+  }                                                                                                              \
+  target void cross_entropy_forward_##suffix(const float* logits, const int64_t* targets, float* lse, float* nll, \
+                                             float* loss, int64_t rows, int64_t vocab, int64_t pad, float eps) { \
+    cross_entropy_forward_body(logits, targets, lse, nll, loss, rows, vocab, pad, eps);                          \
+  }                                                                                                              \
+  target void cross_entropy_backward_##suffix(float* logits, const int64_t* targets, const float* lse,          \
+                                              const float* scale, int64_t rows, int64_t vocab, int64_t pad,     \
+                                              float eps) {                                                       \
+    cross_entropy_backward_body(logits, targets, lse, scale, rows, vocab, pad, eps);                             \
+  }                                                                                                              \
+  constexpr Kernels kernels_##suffix{gru_forward_##suffix,          gru_backward_##suffix,                      \
+                                     dropout_forward_##suffix,      dropout_backward_##suffix,                  \
+                                     quantize_##suffix,                                                         \
+                                     dequantize_##suffix,           attention_##suffix,                         \
+                                     additive_forward_##suffix,     additive_backward_##suffix,                 \
+                                     cross_entropy_forward_##suffix, cross_entropy_backward_##suffix};
 
 NMT_KERNELS(baseline, )
 #if defined(__GNUC__) && defined(__x86_64__)

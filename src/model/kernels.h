@@ -32,9 +32,16 @@ struct Kernels {
   /// From dL/dh' [rows, H]: dL/dgi and dL/dgh [rows, 3H], dL/dh [rows, H].
   void (*gru_gates_backward)(const float* grad, const float* h, const float* workspace, float* d_gi, float* d_gh,
                              float* d_h, int64_t rows, int64_t hidden);
-  /// Elements [begin, end) of an inverted-dropout mask: 0 where the hash of
-  /// (seed, index) is below `threshold` (p * 2^32), else `scale`.
-  void (*dropout_mask)(float* out, int64_t begin, int64_t end, uint64_t seed, uint32_t threshold, float scale);
+  /// Elements [begin, end) of inverted dropout, out = x * mask, where the mask
+  /// is 0 where the hash of (seed, index) is below `threshold` (p * 2^32),
+  /// else `scale`; with `relu`, out = max(x, 0) * mask. x and out point at
+  /// element `begin`.
+  void (*dropout_forward)(const float* x, float* out, int64_t begin, int64_t end, uint64_t seed, uint32_t threshold,
+                          float scale, bool relu);
+  /// Its gradient: d_x = grad * mask, and 0 where relu_input <= 0 when that is
+  /// given (the input of the relu above; nullptr: no relu).
+  void (*dropout_backward)(const float* grad, const float* relu_input, float* d_x, int64_t begin, int64_t end,
+                           uint64_t seed, uint32_t threshold, float scale);
   /// Rows [0, rows) of x [rows, cols] to int8, symmetric per row: scale[r] =
   /// max |x_r| / qmax (1 for a row of zeros), q = round(x / scale[r]).
   void (*quantize_rows)(const float* x, int8_t* q, float* scale, int64_t rows, int64_t cols, float qmax);
@@ -43,6 +50,26 @@ struct Kernels {
                      int64_t rows, int64_t cols);
   /// The (b, h) pairs [begin, end), numbered b * heads + h, of an attention problem.
   void (*attention)(const AttentionProblem& p, int64_t begin, int64_t end);
+  /// Additive attention's energies for rows [0, rows) of keys [rows, len, dim]
+  /// and query [rows, dim]: scores[r, s] = sum_a v[a] tanh(keys[r, s, a] + query[r, a]).
+  void (*additive_scores_forward)(const float* keys, const float* query, const float* v, float* scores, int64_t rows,
+                                  int64_t len, int64_t dim);
+  /// From dL/dscores [rows, len]: dL/dkeys [rows, len, dim], dL/dquery [rows,
+  /// dim] and each row's share of dL/dv [rows, dim], recomputing the tanh.
+  void (*additive_scores_backward)(const float* grad, const float* keys, const float* query, const float* v,
+                                   float* d_keys, float* d_query, float* d_v_rows, int64_t rows, int64_t len,
+                                   int64_t dim);
+  /// Label-smoothed cross-entropy of rows [0, rows) of logits [rows, vocab]:
+  /// lse[r] = log sum_v exp(logits[r, v]); nll[r] = lse[r] - logits[r, target];
+  /// loss[r] = (1 - eps) nll[r] + eps (lse[r] - mean_v logits[r, v]); a row
+  /// whose target is `pad` gets 0 in nll and loss.
+  void (*cross_entropy_forward)(const float* logits, const int64_t* targets, float* lse, float* nll, float* loss,
+                                int64_t rows, int64_t vocab, int64_t pad, float eps);
+  /// Its gradient, scaled per row, in place of the logits: scale[r]
+  /// (softmax[r, v] - eps / vocab - (1 - eps) [v = target]), zero where the
+  /// target is `pad`.
+  void (*cross_entropy_backward)(float* logits, const int64_t* targets, const float* lse, const float* scale,
+                                 int64_t rows, int64_t vocab, int64_t pad, float eps);
 };
 
 /// Items per parallel task when each item is `work` elements: enough that a

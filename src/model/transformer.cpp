@@ -15,7 +15,7 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t ff_dim, double activat
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  return affine(dropout_->forward(torch::relu(affine(x, *fc1_))), *fc2_);
+  return affine(dropout_->forward_relu(affine(x, *fc1_)), *fc2_);
 }
 
 ResidualImpl::ResidualImpl(int64_t d_model, bool pre_norm, double dropout) : pre_norm_(pre_norm) {

@@ -1,8 +1,11 @@
 #include "nmt/train/loss.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 #include <torch/autograd.h>
 
+#include "model/kernels.h"
+#include "nmt/common/isa.h"
 #include "nmt/data/vocab.h"
 
 namespace nmt::train {
@@ -50,13 +53,69 @@ struct SmoothedNll : torch::autograd::Function<SmoothedNll> {
   }
 };
 
+// The same on fp32 CPU logits in one loop forward, which keeps only each
+// row's log-sum-exp, and one backward, which writes the gradient from the
+// logits: three passes over [N, V] where the tensor operations above make ten.
+// Backward runs once, as above.
+struct FusedSmoothedNll : torch::autograd::Function<FusedSmoothedNll> {
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& logits_in, const torch::Tensor& targets_in,
+                               double epsilon, bool consumed) {
+    RECORD_FUNCTION("nmt::loss", std::vector<c10::IValue>());
+    const auto logits = logits_in.contiguous();
+    const auto targets = targets_in.to(torch::kLong).contiguous();
+    const int64_t rows = logits.size(0), vocab = logits.size(1);
+    auto lse = torch::empty({rows}, logits.options());
+    auto nll = torch::empty({rows}, logits.options());
+    auto loss = torch::empty({rows}, logits.options());
+    const float* x = logits.data_ptr<float>();
+    const int64_t* t = targets.data_ptr<int64_t>();
+    float *pl = lse.data_ptr<float>(), *pn = nll.data_ptr<float>(), *ps = loss.data_ptr<float>();
+    const auto eps = static_cast<float>(epsilon);
+    const auto& k = model::kernel::kernels(kernel_isa());
+    at::parallel_for(0, rows, model::kernel::grain(vocab), [&](int64_t begin, int64_t end) {
+      k.cross_entropy_forward(x + begin * vocab, t + begin, pl + begin, pn + begin, ps + begin, end - begin, vocab,
+                              data::kPad, eps);
+    });
+    ctx->save_for_backward({logits, targets, lse});
+    ctx->saved_data["epsilon"] = epsilon;
+    ctx->saved_data["consumed"] = consumed || !logits.is_same(logits_in);  // a private copy is consumed too
+    const auto nll_sum = nll.sum();
+    ctx->mark_non_differentiable({nll_sum});
+    return {loss.sum(), nll_sum};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    RECORD_FUNCTION("nmt::loss_backward", std::vector<c10::IValue>());
+    const auto saved = ctx->get_saved_variables();
+    const auto &logits = saved[0], &targets = saved[1], &lse = saved[2];
+    const int64_t rows = logits.size(0), vocab = logits.size(1);
+    const auto scale = grads[0].to(logits.dtype()).expand({rows}).contiguous();
+    // Consumed logits make way for their gradient: no fresh [N, V] tensor to fault in.
+    auto grad = ctx->saved_data["consumed"].toBool() ? logits : logits.clone();
+    const float *pl = lse.data_ptr<float>(), *ps = scale.data_ptr<float>();
+    const int64_t* t = targets.data_ptr<int64_t>();
+    float* g = grad.data_ptr<float>();
+    const auto eps = static_cast<float>(ctx->saved_data["epsilon"].toDouble());
+    const auto& k = model::kernel::kernels(kernel_isa());
+    at::parallel_for(0, rows, model::kernel::grain(vocab), [&](int64_t begin, int64_t end) {
+      k.cross_entropy_backward(g + begin * vocab, t + begin, pl + begin, ps + begin, end - begin, vocab, data::kPad,
+                               eps);
+    });
+    return {grad, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
-LossOutput label_smoothed_nll(const torch::Tensor& logits, const torch::Tensor& targets, double epsilon) {
+LossOutput label_smoothed_nll(const torch::Tensor& logits, const torch::Tensor& targets, double epsilon,
+                              Logits logits_use) {
   TORCH_CHECK(logits.dim() == 3 && targets.dim() == 2 && logits.sizes().slice(0, 2) == targets.sizes(),
               "loss expects logits [B, T, V] and targets [B, T]");
   const auto flat_targets = targets.reshape({-1});
-  const auto sums = SmoothedNll::apply(logits.reshape({-1, logits.size(-1)}), flat_targets, epsilon);
+  const auto flat_logits = logits.reshape({-1, logits.size(-1)});
+  const bool fused = flat_logits.is_cpu() && flat_logits.scalar_type() == torch::kFloat && flat_logits.size(1) > 0;
+  const auto sums = fused ? FusedSmoothedNll::apply(flat_logits, flat_targets, epsilon, logits_use == Logits::consumed)
+                          : SmoothedNll::apply(flat_logits, flat_targets, epsilon);
   LossOutput out;
   out.tokens = flat_targets.ne(data::kPad).sum().item<int64_t>();
   out.loss = sums[0] / static_cast<double>(std::max<int64_t>(1, out.tokens));

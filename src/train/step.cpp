@@ -58,10 +58,10 @@ StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer,
     optimizer.zero_grad();
   }
   const auto src = batch.src.to(device), src_mask = batch.src_mask.to(device), tgt_in = batch.tgt_in.to(device);
-  // The logits [B, T, V] die with this statement: the loss keeps only what its backward needs.
+  // The logits [B, T, V] die with this statement: their gradient takes their place.
   const auto out = label_smoothed_nll(forward == Forward::stepwise ? stepwise_logits(model, src, src_mask, tgt_in)
                                                                     : model.forward(src, src_mask, tgt_in),
-                                      batch.tgt_out.to(device), t.label_smoothing);
+                                      batch.tgt_out.to(device), t.label_smoothing, Logits::consumed);
   out.loss.backward();
   StepResult r;
   {

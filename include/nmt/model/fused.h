@@ -65,19 +65,35 @@ torch::Tensor gru_gates(const torch::Tensor& gi, const torch::Tensor& gh, const 
 /// The same as tensor operations, the reference the fused paths are tested against.
 torch::Tensor gru_gates_reference(const torch::Tensor& gi, const torch::Tensor& gh, const torch::Tensor& h);
 
+/// Additive attention's energies (Bahdanau et al. 2014, A.1.2): keys [B, S,
+/// A] (U_a h_j), query [B, A] (W_a s_{i-1}) and v [1, A] (v_a) -> [B, S] =
+/// v_a tanh(keys + query), differentiable in all three. fp32 on the CPU runs
+/// one loop forward and one backward, which recomputes the tanh rather than
+/// keep the [B, S, A] sum and its tanh per decoder step (LibTorch's operations
+/// make six passes over that much memory per step); elsewhere: the reference.
+torch::Tensor additive_scores(const torch::Tensor& keys, const torch::Tensor& query, const torch::Tensor& v);
+
+/// The same as tensor operations.
+torch::Tensor additive_scores_reference(const torch::Tensor& keys, const torch::Tensor& query, const torch::Tensor& v);
+
 /// Inverted dropout: zeroes each element with probability p and scales the rest
 /// by 1 / (1 - p); the identity unless `train`. On the CPU in fp32 the mask
 /// comes from a counter-based hash of a seed drawn from LibTorch's default
 /// generator and the element's index, in parallel (LibTorch's CPU bernoulli_
 /// draws one number at a time on one thread), so it is reproducible under
-/// torch::manual_seed whatever the thread count. Elsewhere: torch::dropout.
+/// torch::manual_seed whatever the thread count; backward recomputes the mask
+/// from the seed rather than keep it. Elsewhere: torch::dropout.
 torch::Tensor dropout(const torch::Tensor& x, double p, bool train);
+
+/// dropout(relu(x), p, train), in one pass each way on the CPU in fp32.
+torch::Tensor relu_dropout(const torch::Tensor& x, double p, bool train);
 
 /// torch::nn::Dropout with the dropout above.
 class DropoutImpl : public torch::nn::Module {
  public:
   explicit DropoutImpl(double p) : p_(p) {}
   torch::Tensor forward(const torch::Tensor& x) { return model::dropout(x, p_, is_training()); }
+  torch::Tensor forward_relu(const torch::Tensor& x) { return model::relu_dropout(x, p_, is_training()); }
 
  private:
   double p_;
