@@ -10,6 +10,7 @@ packages=(
   libtorch-dev libopenblas0-pthread        # LibTorch; OpenBLAS behind its GEMMs (30x the reference BLAS)
   libsentencepiece-dev sentencepiece       # subword vocabulary
   libcli11-dev libspdlog-dev nlohmann-json3-dev
+  libcairo2-dev fonts-dejavu-core          # attention heatmaps and training curves
   libgtest-dev cmake g++ ninja-build pkg-config
 )
 case "${1:-}" in

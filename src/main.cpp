@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   const std::vector<nmt::cli::Verb> verbs = {nmt::cli::setup_train(app), nmt::cli::setup_translate(app),
                                              nmt::cli::setup_eval(app),  nmt::cli::setup_prepare(app),
                                              nmt::cli::setup_config(app), nmt::cli::setup_average(app),
-                                             nmt::cli::setup_bench(app)};
+                                             nmt::cli::setup_bench(app),  nmt::cli::setup_plot(app)};
   if (argc > 1 && argv[1][0] != '-') {
     const std::string verb = argv[1];
     std::vector<std::string> names;

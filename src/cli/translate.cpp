@@ -3,19 +3,42 @@
 #include <sstream>
 
 #include "cli/model_options.h"
+#include "cli/plot.h"
 #include "cli/verbs.h"
 #include "nmt/common/fs.h"
 #include "nmt/data/lines.h"
+#include "nmt/search/alignment.h"
 
 namespace nmt::cli {
 namespace {
 
 constexpr std::size_t kChunkLines = 2000;  // lines sorted and batched together at most
 
-void run_translate(const ModelOptions& opt) {
-  const auto session = open_model(opt);
+struct TranslateOptions {
+  ModelOptions model;
+  AttentionFlags attention;
+  std::string alignment;       ///< --alignment: hard, soft or a threshold; empty: none
+  std::string attention_plot;  ///< --attention-plot: a directory; empty: none
+};
+
+// " ||| alignment" of a translation, in the words of its pieces.
+std::string alignment_of(const search::Translation& t, const search::AlignmentFormat& format) {
+  const auto words = search::word_attention(t.attention, search::word_of_pieces(t.target_pieces),
+                                            search::word_of_pieces(t.source_pieces));
+  return " ||| " + search::format_alignment(words, format);
+}
+
+void run_translate(const TranslateOptions& opt) {
+  const auto alignment =
+      opt.alignment.empty() ? search::AlignmentFormat{} : search::AlignmentFormat::parse(opt.alignment);
+  if (!opt.attention_plot.empty()) require_writable_directory(opt.attention_plot, "--attention-plot");
+  auto session = open_model(opt.model);
+  const auto& lead = *session.models.front().model;
+  const auto choice = attention_choice(opt.attention, lead);
+  const bool plots = !opt.attention_plot.empty();
+  if (alignment.enabled() || plots) session.search.attention = choice;
   auto translator = session.translator();
-  const bool nbest = opt.n_best.has_value();
+  const bool nbest = opt.model.n_best.has_value();
   data::LineReader input("-", session.search.max_input_bytes());
   std::vector<std::string> lines;
   int64_t first = 0;  // index of the chunk's first line
@@ -24,12 +47,23 @@ void run_translate(const ModelOptions& opt) {
     const auto out = translator.translate(lines, first + 1, input.path());
     text.str("");
     for (std::size_t i = 0; i < out.size(); ++i) {
+      const int64_t line = first + static_cast<int64_t>(i);
+      if (plots && !out[i].front().attention.empty()) {
+        write_attention_plots(out[i].front(),
+                              "line " + std::to_string(line + 1) + " - " + opt.model.model_dirs.front() + ", " +
+                                  describe(choice, lead),
+                              opt.attention_plot + "/line-" + std::to_string(line + 1));
+      }
       if (!nbest) {
-        text << out[i].front().text << '\n';
+        text << out[i].front().text;
+        if (alignment.enabled()) text << alignment_of(out[i].front(), alignment);
+        text << '\n';
         continue;
       }
       for (const auto& t : out[i]) {
-        text << first + static_cast<int64_t>(i) << " ||| " << t.text << " ||| " << t.score << '\n';
+        text << line << " ||| " << t.text << " ||| " << t.score;
+        if (alignment.enabled()) text << alignment_of(t, alignment);
+        text << '\n';
       }
     }
     write_stdout(text.str());  // a chunk at a time, whole lines only
@@ -40,9 +74,15 @@ void run_translate(const ModelOptions& opt) {
 }  // namespace
 
 Verb setup_translate(CLI::App& app) {
-  auto opt = std::make_shared<ModelOptions>();
+  auto opt = std::make_shared<TranslateOptions>();
   CLI::App* sub = app.add_subcommand("translate", "Translate stdin to stdout, one sentence per line");
-  add_model_options(sub, *opt, "-m,--model", /*model_required=*/true);
+  add_model_options(sub, opt->model, "-m,--model", /*model_required=*/true);
+  sub->add_option("--alignment", opt->alignment,
+                  "Append ' ||| ' and word alignments: hard (Pharaoh i-j pairs), soft (the word matrix) or a "
+                  "threshold in (0, 1)");
+  sub->add_option("--attention-plot", opt->attention_plot,
+                  "Directory for one attention heatmap per input line: line-N.png and line-N.svg");
+  add_attention_flags(sub, opt->attention);
   return {sub, [opt] { run_translate(*opt); }};
 }
 

@@ -14,6 +14,7 @@ using Verb = std::pair<CLI::App*, std::function<void()>>;
 Verb setup_average(CLI::App& app);
 Verb setup_bench(CLI::App& app);
 Verb setup_eval(CLI::App& app);
+Verb setup_plot(CLI::App& app);
 Verb setup_prepare(CLI::App& app);
 Verb setup_config(CLI::App& app);
 Verb setup_train(CLI::App& app);

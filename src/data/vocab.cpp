@@ -27,6 +27,7 @@ struct SpmLibrary {
   nmt_spm_specials_fn specials = nullptr;
   nmt_spm_encode_fn encode = nullptr;
   nmt_spm_decode_fn decode = nullptr;
+  nmt_spm_piece_fn piece = nullptr;
   nmt_spm_train_fn train = nullptr;
 };
 
@@ -83,6 +84,7 @@ const SpmLibrary& spm() {
       sym(l.specials, "nmt_spm_specials");
       sym(l.encode, "nmt_spm_encode");
       sym(l.decode, "nmt_spm_decode");
+      sym(l.piece, "nmt_spm_piece");
       sym(l.train, "nmt_spm_train");
       return l;
     }
@@ -190,6 +192,12 @@ std::string Vocab::decode(const std::vector<int32_t>& ids) const {
   }
   std::string out;
   spm().decode(sp_.get(), kept.data(), kept.size(), append_to_string, &out);
+  return out;
+}
+
+std::vector<std::string> Vocab::pieces(const std::vector<int32_t>& ids) const {
+  std::vector<std::string> out(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) spm().piece(sp_.get(), ids[i], append_to_string, &out[i]);
   return out;
 }
 

@@ -124,6 +124,16 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> MultiHeadAttentionImpl::
   return {split_heads(qkv[0]), split_heads(qkv[1]), split_heads(qkv[2])};
 }
 
+torch::Tensor MultiHeadAttentionImpl::weights(const torch::Tensor& q, const torch::Tensor& k,
+                                              const torch::Tensor& key_mask) const {
+  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(3)));
+  if (key_mask.defined()) {
+    scores = scores.masked_fill(key_mask.logical_not().view({k.size(0), 1, 1, k.size(2)}),
+                                -std::numeric_limits<float>::infinity());
+  }
+  return torch::softmax(scores, -1);
+}
+
 torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                              const torch::Tensor& key_mask, bool causal) {
   const auto heads = scaled_dot_product_attention(q, k, v, key_mask, causal, is_training() ? dropout_ : 0.0);

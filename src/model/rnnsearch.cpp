@@ -85,22 +85,34 @@ StepOutput RNNSearchImpl::step(const torch::Tensor& prev_tokens, DecoderState& s
   return {output(s, emb, ctx), weights};
 }
 
-torch::Tensor RNNSearchImpl::forward(const torch::Tensor& src, const torch::Tensor& src_mask,
-                                     const torch::Tensor& tgt_in) {
+RNNSearchImpl::Unrolled RNNSearchImpl::unroll(const torch::Tensor& src, const torch::Tensor& src_mask,
+                                              const torch::Tensor& emb) {
   DecoderState state = init_state(encode(src, src_mask));
-  const auto emb = dropout_->forward(tgt_embed_->forward(tgt_in));  // [B, T, E]
   // The embedding's gates for all steps in one product [B, T, 3D]; unbind, not
   // select, so that backward stacks the steps' gradients once instead of
   // scattering each into a zero tensor of the whole sequence.
-  const auto emb_gates = embedding_gates(emb).unbind(1);
-  std::vector<torch::Tensor> states, contexts;
-  for (const auto& gates : emb_gates) {
+  Unrolled u;
+  for (const auto& gates : embedding_gates(emb).unbind(1)) {
     auto [s, ctx, weights] = recur(gates, state);
-    states.push_back(s);
-    contexts.push_back(ctx);
+    u.states.push_back(s);
+    u.contexts.push_back(ctx);
+    u.weights.push_back(weights);
   }
+  return u;
+}
+
+torch::Tensor RNNSearchImpl::forward(const torch::Tensor& src, const torch::Tensor& src_mask,
+                                     const torch::Tensor& tgt_in) {
+  const auto emb = dropout_->forward(tgt_embed_->forward(tgt_in));  // [B, T, E]
+  const auto u = unroll(src, src_mask, emb);
   // The deep output and the vocabulary projection run once over all steps.
-  return output(torch::stack(states, 1), emb, torch::stack(contexts, 1));  // [B, T, V]
+  return output(torch::stack(u.states, 1), emb, torch::stack(u.contexts, 1));  // [B, T, V]
+}
+
+torch::Tensor RNNSearchImpl::attention(const torch::Tensor& src, const torch::Tensor& src_mask,
+                                       const torch::Tensor& tgt_in, const AttentionChoice& choice) {
+  check_attention_choice(choice, attention_layers(), attention_heads());
+  return torch::stack(unroll(src, src_mask, dropout_->forward(tgt_embed_->forward(tgt_in))).weights, 1);  // [B, T, S]
 }
 
 double RNNSearchImpl::forward_macs(int64_t src_len, int64_t tgt_len) const {

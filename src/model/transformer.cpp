@@ -48,21 +48,25 @@ DecoderLayerImpl::DecoderLayerImpl(const TransformerConfig& c, double dropout) {
 }
 
 torch::Tensor DecoderLayerImpl::cross_and_feed_forward(const torch::Tensor& y, const torch::Tensor& cross_k,
-                                                       const torch::Tensor& cross_v, const torch::Tensor& src_mask) {
+                                                       const torch::Tensor& cross_v, const torch::Tensor& src_mask,
+                                                       torch::Tensor* cross_weights) {
   auto h = cross_block_->forward(y, [&](const torch::Tensor& in) {
-    return cross_attention->attend(cross_attention->queries(in), cross_k, cross_v, src_mask, /*causal=*/false);
+    const auto q = cross_attention->queries(in);
+    if (cross_weights != nullptr) *cross_weights = cross_attention->weights(q, cross_k, src_mask);
+    return cross_attention->attend(q, cross_k, cross_v, src_mask, /*causal=*/false);
   });
   return feed_forward_block_->forward(h, [&](const torch::Tensor& in) { return feed_forward_->forward(in); });
 }
 
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& y, const torch::Tensor& cross_k,
-                                        const torch::Tensor& cross_v, const torch::Tensor& src_mask) {
+                                        const torch::Tensor& cross_v, const torch::Tensor& src_mask,
+                                        torch::Tensor* cross_weights) {
   // Targets are right-padded, so under the causal mask no real position sees padding.
   auto h = self_block_->forward(y, [&](const torch::Tensor& in) {
     auto [q, k, v] = self_attention_->queries_keys_values(in);
     return self_attention_->attend(q, k, v, torch::Tensor(), /*causal=*/true);
   });
-  return cross_and_feed_forward(h, cross_k, cross_v, src_mask);
+  return cross_and_feed_forward(h, cross_k, cross_v, src_mask, cross_weights);
 }
 
 torch::Tensor DecoderLayerImpl::step(const torch::Tensor& y, torch::Tensor& self_k, torch::Tensor& self_v,
@@ -179,15 +183,31 @@ StepOutput TransformerImpl::step(const torch::Tensor& prev_tokens, DecoderState&
   return {logits(y.squeeze(1)), torch::Tensor()};
 }
 
-torch::Tensor TransformerImpl::forward(const torch::Tensor& src, const torch::Tensor& src_mask,
-                                       const torch::Tensor& tgt_in) {
+torch::Tensor TransformerImpl::decode(const torch::Tensor& src, const torch::Tensor& src_mask,
+                                      const torch::Tensor& tgt_in, std::vector<torch::Tensor>* cross_weights) {
   const auto enc = encode(src, src_mask);
   const auto kv = cross_keys_values(enc.states);
   auto y = embed(tgt_embed_, tgt_in, 0);  // [B, T, D]
   for (size_t l = 0; l < decoder_->size(); ++l) {
-    y = decoder_[l]->as<DecoderLayer>()->forward(y, kv[l].first, kv[l].second, src_mask);
+    torch::Tensor* weights = nullptr;
+    if (cross_weights != nullptr) weights = &cross_weights->emplace_back();
+    y = decoder_[l]->as<DecoderLayer>()->forward(y, kv[l].first, kv[l].second, src_mask, weights);
   }
-  return logits(y);  // [B, T, V]
+  return y;
+}
+
+torch::Tensor TransformerImpl::forward(const torch::Tensor& src, const torch::Tensor& src_mask,
+                                       const torch::Tensor& tgt_in) {
+  return logits(decode(src, src_mask, tgt_in));  // [B, T, V]
+}
+
+torch::Tensor TransformerImpl::attention(const torch::Tensor& src, const torch::Tensor& src_mask,
+                                         const torch::Tensor& tgt_in, const AttentionChoice& choice) {
+  check_attention_choice(choice, attention_layers(), attention_heads());
+  std::vector<torch::Tensor> layers;  // each [B, H, T, S]
+  decode(src, src_mask, tgt_in, &layers);
+  auto w = choice.layer >= 0 ? layers[static_cast<std::size_t>(choice.layer)] : torch::stack(layers).mean(0);
+  return choice.head >= 0 ? w.select(1, choice.head) : w.mean(1);  // [B, T, S]
 }
 
 double TransformerImpl::forward_macs(int64_t src_len, int64_t tgt_len) const {

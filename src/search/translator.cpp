@@ -70,6 +70,59 @@ std::vector<std::vector<std::vector<int32_t>>> Translator::encode(const std::vec
   return pieces;
 }
 
+void Translator::attach_attention(const torch::Tensor& src, const std::vector<const std::vector<int32_t>*>& pieces,
+                                  const std::vector<std::vector<Hypothesis>>& hyps,
+                                  std::vector<std::vector<Translation>*>& translations) const {
+  // Every hypothesis of the batch, teacher-forced in one pass: [bos, tokens] in.
+  std::vector<int64_t> rows;
+  std::size_t longest = 0;
+  for (std::size_t r = 0; r < hyps.size(); ++r) {
+    for (const auto& h : hyps[r]) {
+      rows.push_back(static_cast<int64_t>(r));
+      longest = std::max(longest, h.tokens.size());
+    }
+  }
+  if (rows.empty()) return;
+  const auto n = static_cast<int64_t>(rows.size()), width = static_cast<int64_t>(longest) + 1;
+  auto tgt_in = torch::full({n, width}, data::kPad, torch::kLong);
+  auto* p = tgt_in.data_ptr<int64_t>();
+  int64_t i = 0;
+  for (const auto& sentence : hyps) {
+    for (const auto& h : sentence) {
+      p[i * width] = data::kBos;
+      std::copy(h.tokens.begin(), h.tokens.end(), p + i * width + 1);
+      ++i;
+    }
+  }
+  const auto device = src.device();
+  const auto src_rows = src.index_select(0, torch::tensor(rows).to(device));
+  const auto weights = members_.front()
+                           .model->attention(src_rows, src_rows.ne(data::kPad), tgt_in.to(device), *options_.attention)
+                           .to(torch::kCPU, torch::kFloat)
+                           .contiguous();  // [N, T, S]
+  const auto* w = weights.data_ptr<float>();
+  const int64_t s_width = weights.size(2);
+  const auto& vocabs = *members_.front().vocabs;
+  i = 0;
+  for (std::size_t r = 0; r < hyps.size(); ++r) {
+    auto source = *pieces[r];
+    source.push_back(data::kEos);
+    const auto source_pieces = vocabs.src.pieces(source);
+    for (std::size_t k = 0; k < hyps[r].size(); ++k, ++i) {
+      auto target = std::vector<int32_t>(hyps[r][k].tokens.begin(), hyps[r][k].tokens.end());
+      target.push_back(data::kEos);
+      auto& t = (*translations[r])[k];
+      t.source_pieces = source_pieces;
+      t.target_pieces = vocabs.tgt.pieces(target);
+      t.attention.assign(target.size(), std::vector<float>(source.size()));
+      for (std::size_t row = 0; row < target.size(); ++row) {
+        const float* from = w + (i * width + static_cast<int64_t>(row)) * s_width;
+        std::copy(from, from + source.size(), t.attention[row].begin());
+      }
+    }
+  }
+}
+
 std::vector<std::vector<Translation>> Translator::translate(const std::vector<std::string>& lines, int64_t first_line,
                                                             const std::string& source) {
   std::vector<std::vector<Translation>> out(lines.size());
@@ -78,7 +131,7 @@ std::vector<std::vector<Translation>> Translator::translate(const std::vector<st
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (lead[i].empty()) {
-      out[i].push_back({"", 0.0});
+      out[i].emplace_back();
     } else {
       order.push_back(i);
     }
@@ -127,13 +180,21 @@ std::vector<std::vector<Translation>> Translator::translate(const std::vector<st
       hyps = beam_search(ensemble_, std::move(state), max_len, d.beam, d.alpha, options_.n_best);
     }
     const auto& tgt = members_.front().vocabs->tgt;
+    std::vector<std::vector<Translation>*> dests;
+    std::vector<const std::vector<int32_t>*> source_pieces;
     for (int64_t r = 0; r < count; ++r) {
-      auto& dest = out[order[start + static_cast<std::size_t>(r)]];
+      const auto line = order[start + static_cast<std::size_t>(r)];
+      auto& dest = out[line];
       for (const auto& h : hyps[static_cast<std::size_t>(r)]) {
-        dest.push_back({tgt.decode(std::vector<int32_t>(h.tokens.begin(), h.tokens.end())), h.score});
+        auto& t = dest.emplace_back();
+        t.text = tgt.decode(std::vector<int32_t>(h.tokens.begin(), h.tokens.end()));
+        t.score = h.score;
       }
-      if (dest.empty()) dest.push_back({"", 0.0});
+      if (dest.empty()) dest.emplace_back();
+      dests.push_back(&dest);
+      source_pieces.push_back(&lead[line]);
     }
+    if (options_.attention) attach_attention(src.front(), source_pieces, hyps, dests);
     start = end;
   }
   return out;

@@ -28,6 +28,8 @@ int nmt_spm_size(const nmt_spm* sp);
 void nmt_spm_specials(const nmt_spm* sp, int out[4]);
 void nmt_spm_encode(const nmt_spm* sp, const char* text, std::size_t len, nmt_spm_id_sink out, void* ctx);
 void nmt_spm_decode(const nmt_spm* sp, const int* ids, std::size_t n, nmt_spm_sink out, void* ctx);
+/// The piece of one id, as the model spells it ("▁" for a space).
+void nmt_spm_piece(const nmt_spm* sp, int id, nmt_spm_sink out, void* ctx);
 /// Trains on the sentences of `source` with `n` key/value options; the model
 /// goes to `model`, and on failure a message to `error`. Returns 1 on success.
 int nmt_spm_train(const char* const* keys, const char* const* values, std::size_t n, nmt_spm_source source,
@@ -40,6 +42,7 @@ typedef int (*nmt_spm_size_fn)(const nmt_spm*);
 typedef void (*nmt_spm_specials_fn)(const nmt_spm*, int[4]);
 typedef void (*nmt_spm_encode_fn)(const nmt_spm*, const char*, std::size_t, nmt_spm_id_sink, void*);
 typedef void (*nmt_spm_decode_fn)(const nmt_spm*, const int*, std::size_t, nmt_spm_sink, void*);
+typedef void (*nmt_spm_piece_fn)(const nmt_spm*, int, nmt_spm_sink, void*);
 typedef int (*nmt_spm_train_fn)(const char* const*, const char* const*, std::size_t, nmt_spm_source, void*, unsigned,
                                 nmt_spm_sink, void*, nmt_spm_sink, void*);
 }

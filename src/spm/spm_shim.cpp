@@ -68,6 +68,8 @@ void nmt_spm_encode(const nmt_spm* sp, const char* text, std::size_t len, nmt_sp
   out(ctx, ids.data(), ids.size());
 }
 
+void nmt_spm_piece(const nmt_spm* sp, int id, nmt_spm_sink out, void* ctx) { send(out, ctx, sp->processor.IdToPiece(id)); }
+
 void nmt_spm_decode(const nmt_spm* sp, const int* ids, std::size_t n, nmt_spm_sink out, void* ctx) {
   std::string text;
   sp->processor.Decode(std::vector<int>(ids, ids + n), &text);

@@ -250,7 +250,8 @@ bool Trainer::validate_and_save() {
   }
   const auto t0 = std::chrono::steady_clock::now();
   if (average_) average_->swap(*model_);  // validate the averaged weights
-  const Validation v = validator_->run(*model_, device_);
+  const Validation v = validator_->run(
+      *model_, device_, (fs::path(config_.model_dir) / "attention" / ("step-" + std::to_string(step_))).string(), step_);
   if (average_) average_->swap(*model_);
   const double secs = seconds_since(t0);
   valid_seconds_ += secs;

@@ -188,5 +188,32 @@ TEST(Robustness, TranslationInput) {
   for (const auto& c : cases) run_case(c);
 }
 
+TEST(Robustness, PicturesAndAlignments) {
+  const std::string kind = "Pictures and alignments";
+  const std::string metrics = R"(printf '{"event":"train","step":1,"loss":5}\n{"event":"tr\n' >m/metrics.jsonl; )";
+  const std::vector<Case> cases = {
+      {kind, "--attention-plot where a file is (a directory that cannot be written)", "echo 'a woman eats .' | $NMT -q translate -m $M --attention-plot f", 2,
+       "--attention-plot f: cannot write there", "echo x >f"},
+      {kind, "--layer out of range", "echo 'a woman eats .' | $NMT -q translate -m $M --alignment hard --layer 5", 2,
+       "--layer 5 is out of range: the model has 1 attention layers (0 to 0)"},
+      {kind, "--head out of range", "$NMT -q plot attention -m $M --src 'a woman eats .' --head -2", 2,
+       "--head -2 is out of range: the model has 1 heads (0 to 0)"},
+      {kind, "an unknown --alignment", "echo 'a woman eats .' | $NMT -q translate -m $M --alignment words", 2,
+       "--alignment must be hard, soft or a threshold in (0, 1), got 'words'"},
+      {kind, "an --alignment threshold of 1", "echo 'a woman eats .' | $NMT -q translate -m $M --alignment 1", 2,
+       "--alignment must be hard, soft or a threshold in (0, 1), got '1'"},
+      {kind, "plot curves of a directory without metrics.jsonl", "$NMT plot curves -m $D -o c.png", 2,
+       "$D/metrics.jsonl: cannot read the training metrics"},
+      {kind, "plot curves of a damaged metrics line", "$NMT plot curves -m m -o c.svg", 2,
+       "m/metrics.jsonl: line 2 is not a metrics record (--skip-bad skips such lines)", "mkdir m; " + metrics},
+      {kind, "plot curves of a damaged metrics line, with --skip-bad", "$NMT plot curves -m m -o c.svg --skip-bad", 0,
+       "m/metrics.jsonl: line 2 is not a metrics record; skipped", "mkdir m; " + metrics, false,
+       [](const Outcome&, const std::string& dir) { EXPECT_TRUE(std::filesystem::exists(dir + "/c.svg")); }},
+      {kind, "plot curves to a name that is not .png or .svg", "$NMT plot curves -m $M -o c.jpg", 2,
+       "c.jpg: a picture must be named .png or .svg"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
 }  // namespace
 }  // namespace nmt::robustness

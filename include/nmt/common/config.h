@@ -244,6 +244,7 @@ struct TrainingConfig {
   std::string max_time;  // a duration (parse_duration); empty: no limit
   double ema_decay = 0;
   int64_t keep_best = 0;
+  int64_t plot_attention = 0;
 
   template <class V>
   void visit(V& v) {
@@ -286,6 +287,10 @@ struct TrainingConfig {
     v.field("keep_best", keep_best,
             "Also keep the N checkpoints with the best dev metric, as best-STEP.pt ranked in best.json with their "
             "scores (what `nmt average --best N` averages); 0 keeps none.",
+            Range::at_least(0));
+    v.field("plot_attention", plot_attention,
+            "At every validation, draw the attention heatmaps (PNG and SVG) of the first N dev sentences into "
+            "model_dir/attention/step-STEP/; 0 draws none.",
             Range::at_least(0));
     v.field("threads", threads, "Intra-op CPU threads; 0 uses every core. `--threads` overrides.",
             Range::at_least(0));

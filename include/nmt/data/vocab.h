@@ -34,6 +34,9 @@ class Vocab {
   std::vector<int32_t> encode(std::string_view text) const;
   /// Detokenized text of `ids`; specials are skipped.
   std::string decode(const std::vector<int32_t>& ids) const;
+  /// The piece of each id as SentencePiece spells it ("▁" marks a word's
+  /// start); the specials as "<pad>", "<unk>", "<s>" and "</s>".
+  std::vector<std::string> pieces(const std::vector<int32_t>& ids) const;
 
   int64_t size() const;
   const std::string& path() const { return path_; }

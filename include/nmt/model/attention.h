@@ -59,6 +59,9 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   std::pair<torch::Tensor, torch::Tensor> keys_values(const torch::Tensor& x);
   /// x [B, T, D] -> queries, keys and values in one GEMM.
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> queries_keys_values(const torch::Tensor& x);
+  /// The attention weights softmax(q k^T / sqrt(Dh)) under key_mask [B, Tk]:
+  /// [B, H, Tq, Tk], for showing where each head looks.
+  torch::Tensor weights(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& key_mask) const;
   /// Attends and projects back: [B, Tq, D].
   torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                        const torch::Tensor& key_mask, bool causal);

@@ -23,9 +23,18 @@ class RNNSearchImpl : public Seq2Seq {
   StepOutput step(const torch::Tensor& prev_tokens, DecoderState& state) override;
   torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
                         const torch::Tensor& tgt_in) override;
+  torch::Tensor attention(const torch::Tensor& src, const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
+                          const AttentionChoice& choice) override;
+  int64_t attention_layers() const override { return 1; }
+  int64_t attention_heads() const override { return 1; }
   double forward_macs(int64_t src_len, int64_t tgt_len) const override;
 
  private:
+  // The decoder over all of tgt_in: the states, contexts and weights of every step.
+  struct Unrolled {
+    std::vector<torch::Tensor> states, contexts, weights;
+  };
+  Unrolled unroll(const torch::Tensor& src, const torch::Tensor& src_mask, const torch::Tensor& emb);
   // The embedding's share of the GRU input gates, W_ih[:, :E] E y + b_ih, for any
   // leading shape: [..., 3D]. Teacher forcing computes it for all steps at once.
   torch::Tensor embedding_gates(const torch::Tensor& emb);

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include <torch/nn/module.h>
@@ -36,6 +37,25 @@ class DecoderState {
   }
 };
 
+/// Which of a model's attention distributions over the source to report: a
+/// decoder layer and head of the Transformer's cross-attention, or (-1) the
+/// mean over all of them. RNNsearch has one layer of one head.
+struct AttentionChoice {
+  int64_t layer = -1;
+  int64_t head = -1;
+};
+
+/// A std::out_of_range naming the layer or head of `choice` that a model of
+/// `layers` layers of `heads` heads does not have.
+inline void check_attention_choice(const AttentionChoice& choice, int64_t layers, int64_t heads) {
+  if (choice.layer < -1 || choice.layer >= layers) {
+    throw std::out_of_range("layer " + std::to_string(choice.layer) + " is not in [0, " + std::to_string(layers - 1) + "]");
+  }
+  if (choice.head < -1 || choice.head >= heads) {
+    throw std::out_of_range("head " + std::to_string(choice.head) + " is not in [0, " + std::to_string(heads - 1) + "]");
+  }
+}
+
 struct StepOutput {
   torch::Tensor logits;     // [B, V]
   torch::Tensor attention;  // [B, S]
@@ -51,6 +71,14 @@ class Seq2Seq : public torch::nn::Module {
   /// Teacher forcing: logits [B, T, V] for tgt_in [B, T].
   virtual torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
                                 const torch::Tensor& tgt_in) = 0;
+  /// Teacher forcing: the attention over the source that produced each target
+  /// position, [B, T, S], each row summing to 1 over the real source tokens
+  /// and exactly 0 on padding. An AttentionChoice out of attention_layers()
+  /// or attention_heads() is a std::out_of_range.
+  virtual torch::Tensor attention(const torch::Tensor& src, const torch::Tensor& src_mask,
+                                  const torch::Tensor& tgt_in, const AttentionChoice& choice) = 0;
+  virtual int64_t attention_layers() const = 0;
+  virtual int64_t attention_heads() const = 0;
   /// Multiply-adds of the matrix products in forward() for one sentence pair
   /// of `src_len` source and `tgt_len` target positions (real tokens, eos
   /// included), counted as the PyTorch peer counts them (../shared/peers/README.md):

@@ -70,9 +70,10 @@ class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(const TransformerConfig& c, double dropout);
   /// Teacher forcing: y [B, T, D] with a causal mask over itself, cross-attending
-  /// to keys and values [B, H, S, Dh] under src_mask [B, S].
+  /// to keys and values [B, H, S, Dh] under src_mask [B, S]. Given
+  /// `cross_weights`, also sets it to the cross-attention weights [B, H, T, S].
   torch::Tensor forward(const torch::Tensor& y, const torch::Tensor& cross_k, const torch::Tensor& cross_v,
-                        const torch::Tensor& src_mask);
+                        const torch::Tensor& src_mask, torch::Tensor* cross_weights = nullptr);
   /// One step: y [B, 1, D]; appends this step's keys and values to self_k and self_v.
   torch::Tensor step(const torch::Tensor& y, torch::Tensor& self_k, torch::Tensor& self_v,
                      const torch::Tensor& cross_k, const torch::Tensor& cross_v, const torch::Tensor& src_mask);
@@ -81,7 +82,8 @@ class DecoderLayerImpl : public torch::nn::Module {
 
  private:
   torch::Tensor cross_and_feed_forward(const torch::Tensor& y, const torch::Tensor& cross_k,
-                                       const torch::Tensor& cross_v, const torch::Tensor& src_mask);
+                                       const torch::Tensor& cross_v, const torch::Tensor& src_mask,
+                                       torch::Tensor* cross_weights = nullptr);
 
   MultiHeadAttention self_attention_{nullptr};
   FeedForward feed_forward_{nullptr};
@@ -99,9 +101,17 @@ class TransformerImpl : public Seq2Seq {
   StepOutput step(const torch::Tensor& prev_tokens, DecoderState& state) override;
   torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
                         const torch::Tensor& tgt_in) override;
+  torch::Tensor attention(const torch::Tensor& src, const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
+                          const AttentionChoice& choice) override;
+  int64_t attention_layers() const override { return config_.decoder_layers; }
+  int64_t attention_heads() const override { return config_.heads; }
   double forward_macs(int64_t src_len, int64_t tgt_len) const override;
 
  private:
+  // The decoder's last layer output [B, T, D] for tgt_in, and with
+  // `cross_weights`, each layer's cross-attention weights [B, H, T, S].
+  torch::Tensor decode(const torch::Tensor& src, const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
+                       std::vector<torch::Tensor>* cross_weights = nullptr);
   // Scaled embeddings plus sinusoidal positions offset.. offset + T: [B, T, D].
   torch::Tensor embed(torch::nn::Embedding table, const torch::Tensor& tokens, int64_t offset);
   torch::Tensor logits(const torch::Tensor& y);  // final norm (pre-norm) and projection: [..., V]

@@ -2,6 +2,7 @@
 // `nmt translate`, `nmt eval --model` and dev BLEU during training alike.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,9 @@
 #include "nmt/common/config.h"
 #include "nmt/data/vocab.h"
 #include "nmt/model/seq2seq.h"
+#include "nmt/search/alignment.h"
 #include "nmt/search/ensemble.h"
+#include "nmt/search/search.h"
 
 namespace nmt::search {
 
@@ -25,6 +28,9 @@ struct SearchOptions {
   /// a DataError when `crop` is false. Bounds the time and memory of a line.
   int64_t max_input_length = 0;
   bool crop = true;
+  /// Given: each translation also carries its attention over the source (of
+  /// the first model of an ensemble), from teacher forcing the hypothesis.
+  std::optional<model::AttentionChoice> attention = std::nullopt;
 
   /// The most bytes of an input line worth reading: past them it has more than
   /// max_input_length pieces (0: no limit). A LineReader's max_line_bytes.
@@ -39,6 +45,10 @@ struct SearchOptions {
 struct Translation {
   std::string text;
   double score = 0;  ///< the search's length-normalised log-probability
+  /// With SearchOptions::attention: the pieces on both sides, eos ("</s>")
+  /// last, and the attention [target pieces][source pieces] between them.
+  std::vector<std::string> source_pieces, target_pieces;
+  Matrix attention;
 };
 
 /// A model of an ensemble, with the vocabularies it was trained with.
@@ -74,6 +84,11 @@ class Translator {
   // max_input_length; the first member's decide lengths and emptiness.
   std::vector<std::vector<std::vector<int32_t>>> encode(const std::vector<std::string>& lines, int64_t first_line,
                                                         const std::string& source) const;
+  // Fills the attention of `translations` [rows][n-best], the hypotheses `hyps`
+  // of the first member's source rows src [rows, S] (pieces: each row's own).
+  void attach_attention(const torch::Tensor& src, const std::vector<const std::vector<int32_t>*>& pieces,
+                        const std::vector<std::vector<Hypothesis>>& hyps,
+                        std::vector<std::vector<Translation>*>& translations) const;
 
   std::vector<Member> members_;
   Ensemble ensemble_;

@@ -30,7 +30,10 @@ class Validator {
   Validator(const Config& config, const data::EncodedCorpus& valid, const data::Vocabs& vocabs);
 
   /// Puts `model` in eval mode and validates it; the caller restores train mode.
-  Validation run(model::Seq2Seq& model, torch::Device device) const;
+  /// With training.plot_attention N, also draws the attention of the first N
+  /// dev sentences into `attention_dir` (created), titled with `step`.
+  Validation run(model::Seq2Seq& model, torch::Device device, const std::string& attention_dir = "",
+                 int64_t step = 0) const;
 
  private:
   const data::EncodedCorpus& valid_;

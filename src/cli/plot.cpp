@@ -1,0 +1,124 @@
+// nmt plot: pictures of a model's attention (`plot attention`) and of its
+// training (`plot curves`), and the attention pictures translate draws.
+#include "cli/plot.h"
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "cli/model_options.h"
+#include "cli/verbs.h"
+#include "nmt/common/error.h"
+#include "nmt/common/fs.h"
+#include "nmt/plot/plot.h"
+
+namespace nmt::cli {
+
+void add_attention_flags(CLI::App* sub, AttentionFlags& flags) {
+  sub->add_option("--layer", flags.layer, "Decoder layer whose cross-attention to show, from 0 (default: the mean of all)");
+  sub->add_option("--head", flags.head, "Attention head to show, from 0 (default: the mean of all)");
+}
+
+model::AttentionChoice attention_choice(const AttentionFlags& flags, const model::Seq2Seq& model) {
+  const auto check = [](const char* flag, int64_t value, int64_t count, const char* what) {
+    if (value == -1 || (value >= 0 && value < count)) return;
+    throw ConfigError(std::string(flag) + " " + std::to_string(value) + " is out of range: the model has " +
+                      std::to_string(count) + " " + what + " (0 to " + std::to_string(count - 1) + ")");
+  };
+  check("--layer", flags.layer, model.attention_layers(), "attention layers");
+  check("--head", flags.head, model.attention_heads(), "heads");
+  return {flags.layer, flags.head};
+}
+
+std::string describe(const model::AttentionChoice& choice, const model::Seq2Seq& model) {
+  if (model.attention_layers() == 1 && model.attention_heads() == 1) return "attention";
+  const auto one = [](const char* what, int64_t v) { return std::string(what) + (v < 0 ? " mean" : " " + std::to_string(v)); };
+  return "cross-attention, " + one("layer", choice.layer) + ", " + one("head", choice.head);
+}
+
+void require_writable_directory(const std::string& dir, const std::string& flag) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (!ec && !std::filesystem::is_directory(dir)) ec = std::make_error_code(std::errc::not_a_directory);
+  if (!ec) {
+    const std::string probe = dir + "/.nmt-write-test";
+    if (!std::ofstream(probe)) ec = std::make_error_code(std::errc::permission_denied);
+    std::filesystem::remove(probe, ec);
+  }
+  if (ec) throw ConfigError(flag + " " + dir + ": cannot write there (" + ec.message() + ")");
+}
+
+void write_attention_plots(const search::Translation& t, const std::string& title, const std::string& stem) {
+  plot::save_heatmap({title, t.source_pieces, t.target_pieces, t.attention}, stem);
+}
+
+namespace {
+
+struct PlotAttentionOptions {
+  ModelOptions model;
+  AttentionFlags attention;
+  std::string source;
+  std::string output = "attention";
+};
+
+void run_plot_attention(const PlotAttentionOptions& opt) {
+  auto session = open_model(opt.model);
+  auto& lead = *session.models.front().model;
+  const auto choice = attention_choice(opt.attention, lead);
+  session.search.attention = choice;
+  session.search.n_best = 1;
+  auto translator = session.translator();
+  const auto out = translator.translate({opt.source}, 1, "--src");
+  const auto& best = out.front().front();
+  if (best.attention.empty()) throw ConfigError("--src is empty: there is nothing to draw");
+  const auto dir = std::filesystem::path(opt.output).parent_path().string();
+  if (!dir.empty()) require_writable_directory(dir, "-o");
+  write_attention_plots(best, opt.model.model_dirs.front() + ", " + describe(choice, lead), opt.output);
+  write_stdout(best.text + "\n");
+}
+
+struct PlotCurvesOptions {
+  std::vector<std::string> model_dirs;
+  std::string output;
+  std::string x = "step";
+  bool skip_bad = false;
+};
+
+void run_plot_curves(const PlotCurvesOptions& opt) {
+  const auto format = plot::format_of(opt.output);
+  const auto dir = std::filesystem::path(opt.output).parent_path().string();
+  if (!dir.empty()) require_writable_directory(dir, "-o");
+  const auto figure = plot::training_curves(opt.model_dirs, opt.x == "time", opt.skip_bad);
+  plot::save(plot::render_figure(figure, format), opt.output);
+}
+
+}  // namespace
+
+Verb setup_plot(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand("plot", "Draw a model's attention or its training curves (PNG or SVG)");
+  sub->require_subcommand(1);
+
+  auto attention = std::make_shared<PlotAttentionOptions>();
+  CLI::App* att = sub->add_subcommand("attention", "Translate one sentence and draw its attention heatmap");
+  add_model_options(att, attention->model, "-m,--model", /*model_required=*/true);
+  add_attention_flags(att, attention->attention);
+  att->add_option("--src", attention->source, "The source sentence")->required();
+  att->add_option("-o,--output", attention->output, "Pictures to write: OUTPUT.png and OUTPUT.svg")
+      ->capture_default_str();
+
+  auto curves = std::make_shared<PlotCurvesOptions>();
+  CLI::App* cur = sub->add_subcommand("curves", "Draw training curves from model directories' metrics.jsonl");
+  cur->add_option("-m,--model", curves->model_dirs, "Model directory; repeat it to overlay runs")->required();
+  cur->add_option("-o,--output", curves->output, "The picture: a .png or .svg file")->required();
+  cur->add_option("--x", curves->x, "Horizontal axis: update step or wall-clock time (hours)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"step", "time"}));
+  cur->add_flag("--skip-bad", curves->skip_bad, "Skip a damaged metrics line with a warning instead of stopping");
+
+  return {sub, [att, cur, attention, curves] {
+            if (att->parsed()) run_plot_attention(*attention);
+            if (cur->parsed()) run_plot_curves(*curves);
+          }};
+}
+
+}  // namespace nmt::cli

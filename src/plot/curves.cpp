@@ -1,0 +1,63 @@
+#include <fstream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "nmt/common/error.h"
+#include "nmt/common/logging.h"
+#include "nmt/plot/plot.h"
+
+namespace nmt::plot {
+namespace {
+
+// A panel: its title, the event its values come from and the field.
+struct Curve {
+  const char* title;
+  const char* event;
+  const char* field;
+  bool log_y;
+};
+
+constexpr Curve kCurves[] = {
+    {"training loss", "train", "loss", false},  {"validation perplexity", "valid", "ppl", true},
+    {"dev BLEU", "valid", "bleu", false},       {"dev chrF", "valid", "chrf", false},
+    {"learning rate", "train", "lr", true},     {"target tokens/s", "train", "tgt_tok_per_s", false},
+};
+
+}  // namespace
+
+Figure training_curves(const std::vector<std::string>& model_dirs, bool hours, bool skip_bad) {
+  Figure f;
+  f.title = "Training curves";
+  f.x_label = hours ? "wall-clock hours" : "update step";
+  for (const auto& c : kCurves) f.panels.push_back({c.title, {}, c.log_y});
+  for (const auto& dir : model_dirs) {
+    const std::string path = dir + "/metrics.jsonl";
+    std::ifstream in(path);
+    if (!in) throw DataError(path + ": cannot read the training metrics (is " + dir + " a model directory?)");
+    for (auto& p : f.panels) p.series.push_back({dir, {}, {}});
+    std::string line;
+    for (int64_t number = 1; std::getline(in, line); ++number) {
+      const auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!record.is_object() || !record.contains("event") || !record.contains("step")) {
+        const std::string where = path + ": line " + std::to_string(number);
+        if (!skip_bad) throw DataError(where + " is not a metrics record (--skip-bad skips such lines)");
+        NMT_WARN("plot", "{} is not a metrics record; skipped", where);
+        continue;
+      }
+      const auto& x_field = record[hours ? "elapsed_s" : "step"];
+      if (!x_field.is_number()) continue;
+      const double x = x_field.get<double>() / (hours ? 3600.0 : 1.0);
+      for (std::size_t i = 0; i < std::size(kCurves); ++i) {
+        const auto& c = kCurves[i];
+        if (record["event"] != c.event || !record.contains(c.field) || !record[c.field].is_number()) continue;
+        auto& s = f.panels[i].series.back();
+        s.x.push_back(x);
+        s.y.push_back(record[c.field].get<double>());
+      }
+    }
+  }
+  return f;
+}
+
+}  // namespace nmt::plot
