@@ -104,6 +104,10 @@ TEST(Alignment, PiecesGroupIntoWordsAtTheWordStartMark) {
   EXPECT_EQ(search::word_of_pieces({"\xE2\x96\x81Un", "\xE2\x96\x81hom", "me", ".", "\xE2\x96\x81x", "</s>"}),
             (std::vector<int64_t>{0, 1, 1, 1, 2, 2}));
   EXPECT_EQ(search::word_of_pieces({"de", "\xE2\x96\x81" "a"}), (std::vector<int64_t>{0, 1}));  // a first piece starts a word
+  // A bare space belongs to the word after it: "le ." is two words; at the end, to the last word.
+  EXPECT_EQ(search::word_of_pieces({"\xE2\x96\x81le", "\xE2\x96\x81", ".", "\xE2\x96\x81"}),
+            (std::vector<int64_t>{0, 1, 1, 1}));
+  EXPECT_EQ(search::word_of_pieces({"\xE2\x96\x81"}), (std::vector<int64_t>{-1}));
 }
 
 TEST(Alignment, SubwordAttentionSumsToWordsAndPrintsAsMarianDoes) {

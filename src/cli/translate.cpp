@@ -21,10 +21,12 @@ struct TranslateOptions {
   std::string attention_plot;  ///< --attention-plot: a directory; empty: none
 };
 
-// " ||| alignment" of a translation, in the words of its pieces.
+// " ||| alignment" of a translation, in the words of its pieces (eos, last on both sides, left out).
 std::string alignment_of(const search::Translation& t, const search::AlignmentFormat& format) {
-  const auto words = search::word_attention(t.attention, search::word_of_pieces(t.target_pieces),
-                                            search::word_of_pieces(t.source_pieces));
+  const auto words_of = [](const std::vector<std::string>& pieces) {
+    return search::word_of_pieces(std::vector<std::string>(pieces.begin(), pieces.end() - (pieces.empty() ? 0 : 1)));
+  };
+  const auto words = search::word_attention(t.attention, words_of(t.target_pieces), words_of(t.source_pieces));
   return " ||| " + search::format_alignment(words, format);
 }
 

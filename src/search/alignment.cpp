@@ -29,23 +29,35 @@ AlignmentFormat AlignmentFormat::parse(const std::string& text) {
 
 std::vector<int64_t> word_of_pieces(const std::vector<std::string>& pieces) {
   static const std::string kWordStart = "\xE2\x96\x81";  // U+2581, SentencePiece's space
-  std::vector<int64_t> words;
+  std::vector<int64_t> words(pieces.size(), -1);
   int64_t word = -1;
-  for (const auto& p : pieces) {
-    if (word < 0 || p.compare(0, kWordStart.size(), kWordStart) == 0) ++word;
-    words.push_back(word);
+  bool space = true;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const bool marked = pieces[i].compare(0, kWordStart.size(), kWordStart) == 0;
+    space = space || marked;
+    if (pieces[i].size() == (marked ? kWordStart.size() : 0)) continue;  // a bare space: the next word's
+    if (space) ++word;
+    space = false;
+    words[i] = word;
+  }
+  // Bare spaces go with the word after them, or at the end with the last one.
+  for (std::size_t i = pieces.size(); i-- > 0;) {
+    if (words[i] < 0) words[i] = i + 1 < pieces.size() ? words[i + 1] : word;
   }
   return words;
 }
 
 Matrix word_attention(const Matrix& attention, const std::vector<int64_t>& target_words,
                       const std::vector<int64_t>& source_words) {
-  const auto count = [](const std::vector<int64_t>& w) { return w.empty() ? 0 : static_cast<std::size_t>(w.back() + 1); };
+  const auto count = [](const std::vector<int64_t>& w) {
+    return static_cast<std::size_t>(w.empty() ? 0 : std::max<int64_t>(0, *std::max_element(w.begin(), w.end()) + 1));
+  };
   Matrix out(count(target_words), std::vector<float>(count(source_words), 0.0f));
   for (std::size_t t = 0; t < std::min(attention.size(), target_words.size()); ++t) {
+    if (target_words[t] < 0) continue;
     auto& row = out[static_cast<std::size_t>(target_words[t])];
     for (std::size_t s = 0; s < std::min(attention[t].size(), source_words.size()); ++s) {
-      row[static_cast<std::size_t>(source_words[s])] += attention[t][s];
+      if (source_words[s] >= 0) row[static_cast<std::size_t>(source_words[s])] += attention[t][s];
     }
   }
   for (auto& row : out) {

@@ -3,6 +3,8 @@
 // faults are the robustness suite's (tests/robustness/).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -212,6 +214,69 @@ TEST_F(TrainedModel, SamplingWithTheSameSeedRepeatsItself) {
   const auto nucleus = run_nmt("translate --threads 1 --sampling topp:0.000001 -m " + model(), kSentences);
   ASSERT_EQ(nucleus.code, 0) << nucleus.err;
   EXPECT_EQ(nucleus.out, greedy.out);
+}
+
+// The words of a line, as the alignments count them (whitespace-separated).
+std::size_t words_in(const std::string& text) {
+  std::istringstream in(text);
+  std::size_t n = 0;
+  for (std::string w; in >> w;) ++n;
+  return n;
+}
+
+TEST_F(TrainedModel, AlignmentsAndPicturesForBothFamiliesBeamsAndNBest) {
+  test::TempDir d;
+  const std::string transformer = " --set model.type=transformer --set model.transformer.encoder_layers=1"
+                                  " --set model.transformer.decoder_layers=2 --set model.transformer.d_model=16"
+                                  " --set model.transformer.heads=2 --set model.transformer.ff_dim=16"
+                                  " --set training.max_steps=4 --set training.valid_every=2"
+                                  " --set training.plot_attention=2";
+  auto r = run_nmt("-q train --threads 2 -c " + write_config(d, "t") + transformer);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& step : {"step-2", "step-4"}) {  // every validation draws the first two dev sentences
+    for (const auto& file : {"line-1.png", "line-1.svg", "line-2.png", "line-2.svg"}) {
+      EXPECT_TRUE(std::filesystem::exists(d / "t" + "/attention/" + step + "/" + file)) << step << "/" << file;
+    }
+  }
+  const std::string input = "the small dog sees the cats .\n\na woman eats an apple .\n";
+  const std::vector<std::string> sources = {"the small dog sees the cats .", "", "a woman eats an apple ."};
+  for (const auto& m : {model(), d / "t"}) {
+    r = run_nmt("translate --threads 1 -m " + m + " --alignment hard --attention-plot " + (d / "plots"), input);
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::istringstream out(r.out);
+    std::size_t line = 0;
+    for (std::string text; std::getline(out, text); ++line) {
+      ASSERT_LT(line, sources.size());
+      const auto bar = text.find(" ||| ");
+      ASSERT_NE(bar, std::string::npos) << text;
+      std::istringstream pairs(text.substr(bar + 5));
+      for (std::string pair; pairs >> pair;) {
+        const auto dash = pair.find('-');
+        ASSERT_NE(dash, std::string::npos) << pair;
+        EXPECT_LT(std::stoul(pair.substr(0, dash)), words_in(sources[line])) << m << ": " << text;
+        EXPECT_LT(std::stoul(pair.substr(dash + 1)), words_in(text.substr(0, bar))) << m << ": " << text;
+      }
+    }
+    EXPECT_EQ(line, sources.size()) << "one line per input line";
+    EXPECT_TRUE(std::filesystem::exists(d / "plots/line-1.png") && std::filesystem::exists(d / "plots/line-3.svg"));
+    EXPECT_FALSE(std::filesystem::exists(d / "plots/line-2.png")) << "an empty line has no attention to draw";
+    std::filesystem::remove_all(d / "plots");
+    // n-best: each hypothesis with its own soft alignment, a row of source weights per target word.
+    r = run_nmt("translate --threads 1 -m " + m + " --beam 2 --n-best 2 --alignment soft", "the boys are reading .\n");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(test::count_lines(r.out), 2);
+    std::istringstream nbest(r.out);
+    for (std::string text; std::getline(nbest, text);) {
+      const auto fields = text.find(" ||| ");
+      const auto translation = text.substr(fields + 5, text.find(" ||| ", fields + 5) - fields - 5);
+      std::istringstream rows(text.substr(text.rfind(" ||| ") + 5));
+      std::size_t count = 0;
+      for (std::string row; rows >> row; ++count) {
+        EXPECT_EQ(static_cast<std::size_t>(std::count(row.begin(), row.end(), ',')) + 1, words_in("the boys are reading ."));
+      }
+      EXPECT_EQ(count, words_in(translation)) << text;
+    }
+  }
 }
 
 TEST(TrainCli, ResumedRunGivesTheSameLossesAsAnUninterruptedOne) {

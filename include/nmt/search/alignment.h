@@ -24,14 +24,16 @@ struct AlignmentFormat {
   bool enabled() const { return kind != Kind::none; }
 };
 
-/// For each SentencePiece piece, the index of the word it belongs to: a piece
-/// that begins with "▁" begins a word (the first piece always does).
+/// For each SentencePiece piece, the index of the whitespace-separated word of
+/// the decoded text it belongs to: a piece that begins with "▁" begins a word
+/// (the first piece always does); a bare "▁" goes with the word after it (at
+/// the end: the last one); -1 where there is no word at all.
 std::vector<int64_t> word_of_pieces(const std::vector<std::string>& pieces);
 
 /// Word-level attention: `attention` [target pieces, source pieces] summed over
 /// the pieces of each target word and each source word (rows and columns past
-/// the mapped pieces, such as eos, are dropped), each row then normalised to
-/// sum to 1 (a row of zeros stays zeros).
+/// the mapped pieces, such as eos, or mapped to -1 are dropped), each row then
+/// normalised to sum to 1 (a row of zeros stays zeros).
 Matrix word_attention(const Matrix& attention, const std::vector<int64_t>& target_words,
                       const std::vector<int64_t>& source_words);
 
