@@ -20,14 +20,13 @@ void add_attention_flags(CLI::App* sub, AttentionFlags& flags) {
 }
 
 model::AttentionChoice attention_choice(const AttentionFlags& flags, const model::Seq2Seq& model) {
-  const auto check = [](const char* flag, int64_t value, int64_t count, const char* what) {
-    if (value == -1 || (value >= 0 && value < count)) return;
-    throw ConfigError(std::string(flag) + " " + std::to_string(value) + " is out of range: the model has " +
-                      std::to_string(count) + " " + what + " (0 to " + std::to_string(count - 1) + ")");
-  };
-  check("--layer", flags.layer, model.attention_layers(), "attention layers");
-  check("--head", flags.head, model.attention_heads(), "heads");
-  return {flags.layer, flags.head};
+  const model::AttentionChoice choice{flags.layer, flags.head};
+  try {
+    model::check_attention_choice(choice, model.attention_layers(), model.attention_heads());
+  } catch (const std::out_of_range& e) {
+    throw ConfigError(std::string("--") + e.what());  // the flags are named as the choice's fields
+  }
+  return choice;
 }
 
 std::string describe(const model::AttentionChoice& choice, const model::Seq2Seq& model) {

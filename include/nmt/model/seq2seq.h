@@ -46,14 +46,16 @@ struct AttentionChoice {
 };
 
 /// A std::out_of_range naming the layer or head of `choice` that a model of
-/// `layers` layers of `heads` heads does not have.
+/// `layers` layers of `heads` heads does not have: "layer 5 is out of range:
+/// the model's attention layers are 0 to 1".
 inline void check_attention_choice(const AttentionChoice& choice, int64_t layers, int64_t heads) {
-  if (choice.layer < -1 || choice.layer >= layers) {
-    throw std::out_of_range("layer " + std::to_string(choice.layer) + " is not in [0, " + std::to_string(layers - 1) + "]");
-  }
-  if (choice.head < -1 || choice.head >= heads) {
-    throw std::out_of_range("head " + std::to_string(choice.head) + " is not in [0, " + std::to_string(heads - 1) + "]");
-  }
+  const auto check = [](const char* what, int64_t value, int64_t count) {
+    if (value == -1 || (value >= 0 && value < count)) return;
+    throw std::out_of_range(std::string(what) + " " + std::to_string(value) + " is out of range: the model's " + what +
+                            "s are 0 to " + std::to_string(count - 1));
+  };
+  check("layer", choice.layer, layers);
+  check("head", choice.head, heads);
 }
 
 struct StepOutput {
