@@ -40,6 +40,32 @@ TEST(RNNSearch, StepByStepEqualsTeacherForcing) {
   }
 }
 
+TEST(RNNSearch, TeacherForcingGradientsEqualThoseOfTheSteps) {
+  // forward() forms the per-step weights' gradients once over all steps
+  // (StepWeight); step() runs plain products: the gradients must agree.
+  auto m = tiny();
+  const auto src = torch::tensor({{5, 6, 7, 3}, {8, 3, 0, 0}});
+  const auto mask = src.ne(0);
+  const auto tgt = torch::tensor({{2, 9, 10, 11, 12}, {2, 12, 13, 0, 0}});
+  const auto upstream = torch::randn({2, 5, 23});
+  const auto gradients = [&](const torch::Tensor& logits) {
+    for (auto& p : m->parameters()) p.mutable_grad().reset();
+    (logits * upstream).sum().backward();
+    std::map<std::string, torch::Tensor> g;
+    for (const auto& item : m->named_parameters()) g[item.key()] = item.value().grad().clone();
+    return g;
+  };
+  const auto whole = gradients(m->forward(src, mask, tgt));
+  auto state = m->init_state(m->encode(src, mask));
+  std::vector<torch::Tensor> steps;
+  for (int64_t i = 0; i < tgt.size(1); ++i) steps.push_back(m->step(tgt.select(1, i), state).logits);
+  const auto stepwise = gradients(torch::stack(steps, 1));
+  ASSERT_EQ(whole.size(), stepwise.size());
+  for (const auto& [name, g] : whole) {
+    EXPECT_TRUE(torch::allclose(g, stepwise.at(name), 1e-4, 1e-6)) << name;
+  }
+}
+
 TEST(RNNSearch, SourcePaddingChangesNothing) {
   auto m = tiny();
   torch::NoGradGuard no_grad;

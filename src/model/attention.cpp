@@ -24,11 +24,12 @@ torch::Tensor AdditiveAttentionImpl::project_keys(const torch::Tensor& annotatio
 std::pair<torch::Tensor, torch::Tensor> AdditiveAttentionImpl::forward(const torch::Tensor& query,
                                                                        const torch::Tensor& keys,
                                                                        const torch::Tensor& annotations,
-                                                                       const torch::Tensor& mask) {
+                                                                       const torch::Tensor& mask,
+                                                                       const StepWeight* w_a) {
   TORCH_CHECK(query.dim() == 2 && keys.dim() == 3 && mask.dim() == 2, "attention expects query [B, Q], keys [B, S, A], mask [B, S]");
   TORCH_CHECK(keys.size(0) == query.size(0) && mask.sizes() == keys.sizes().slice(0, 2), "attention: batch or length mismatch");
   // [B, S]
-  const auto scores = additive_scores(keys, affine(query, *w_), v_->weight);
+  const auto scores = additive_scores(keys, w_a != nullptr ? (*w_a)(query) : affine(query, *w_), v_->weight);
   const auto weights =
       torch::softmax(scores.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity()), 1);
   // [B, H]

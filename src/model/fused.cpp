@@ -207,6 +207,91 @@ class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
   }
 };
 
+// a [m, n] @ b [n, k], and a^T @ b for a [m, n] and b [m, k]: through oneDNN
+// on fp32 CPU tensors where it is visible, else LibTorch's mm.
+torch::Tensor product(const torch::Tensor& a_in, const torch::Tensor& b_in, bool transpose_a) {
+  if (!fp32_cpu(a_in) || !fp32_cpu(b_in) || onednn_sgemm() == nullptr) {
+    return torch::mm(transpose_a ? a_in.t() : a_in, b_in);
+  }
+  const auto a = row_major(a_in), b = row_major(b_in);
+  const int64_t m = transpose_a ? a.size(1) : a.size(0), k = transpose_a ? a.size(0) : a.size(1), n = b.size(1);
+  auto y = torch::empty({m, n}, a.options());
+  if (y.numel() == 0) return y;
+  if (k == 0) return y.zero_();
+  sgemm(transpose_a ? 'T' : 'N', 'N', m, n, k, a, b, 0.0f, y);
+  return y;
+}
+
+// The inputs and output gradients of a StepWeight's steps, left by their
+// backward passes for the weight's one product.
+struct StepRecord : torch::CustomClassHolder {
+  std::mutex mutex;
+  std::vector<torch::Tensor> inputs, grads;  // x_t [B, K] and dL/dy_t [B, N]
+};
+
+c10::intrusive_ptr<StepRecord> record_of(const c10::IValue& v) {
+  return c10::static_intrusive_pointer_cast<StepRecord>(v.toCapsule());
+}
+
+// The weight's stand-in: forward aliases it; backward, which autograd runs
+// once every step that used the stand-in has run its own, forms the gradient.
+class StepWeightSink : public torch::autograd::Function<StepWeightSink> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& w,
+                               c10::intrusive_ptr<StepRecord> record) {
+    ctx->saved_data["record"] = c10::IValue::make_capsule(std::move(record));
+    ctx->set_materialize_grads(false);
+    return w.alias();
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    RECORD_FUNCTION("nmt::step_weight_backward", std::vector<c10::IValue>());
+    auto record = record_of(ctx->saved_data["record"]);
+    std::lock_guard<std::mutex> lock(record->mutex);
+    TORCH_CHECK(!record->grads.empty() || grads[0].defined(), "StepWeight: backward runs once (no retain_graph)");
+    torch::Tensor dw = grads[0];
+    if (!record->grads.empty()) {
+      const auto product_of_steps = product(torch::cat(record->grads), torch::cat(record->inputs), true);  // dy^T x
+      dw = dw.defined() ? dw + product_of_steps : product_of_steps;
+    }
+    record->grads.clear();
+    record->inputs.clear();
+    return {dw, torch::Tensor()};
+  }
+};
+
+// One step's x W^T through the stand-in: backward forms dL/dx and leaves x and
+// dL/dy for the weight.
+class StepWeightProduct : public torch::autograd::Function<StepWeightProduct> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& alias, c10::intrusive_ptr<StepRecord> record) {
+    torch::Tensor y;
+    {
+      torch::NoGradGuard no_grad;
+      y = affine(x, alias);
+    }
+    ctx->save_for_backward({x, alias});
+    ctx->saved_data["record"] = c10::IValue::make_capsule(std::move(record));
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &w = saved[1];
+    const auto dy = grads[0].contiguous();
+    torch::Tensor dx;
+    if (ctx->needs_input_grad(0)) dx = product(dy, w, false);  // dy W
+    auto record = record_of(ctx->saved_data["record"]);
+    std::lock_guard<std::mutex> lock(record->mutex);
+    record->inputs.push_back(x);
+    record->grads.push_back(dy);
+    return {dx, torch::Tensor(), torch::Tensor()};
+  }
+};
+
 class FusedAdditiveScores : public torch::autograd::Function<FusedAdditiveScores> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& keys_in,
@@ -274,6 +359,19 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch
   if (int8::enabled() && !torch::GradMode::is_enabled()) return int8::affine(x, w, b);
   if (onednn_sgemm() == nullptr) return torch::nn::functional::linear(x, w, b);
   return OnednnAffine::apply(x, w, b.defined() ? b : torch::empty({0}, w.options()), b.defined());
+}
+
+StepWeight::StepWeight(const torch::Tensor& w) : w_(w) {
+  if (torch::GradMode::is_enabled() && w.requires_grad()) {
+    auto record = c10::make_intrusive<StepRecord>();
+    alias_ = StepWeightSink::apply(w, record);
+    steps_ = std::move(record);
+  }
+}
+
+torch::Tensor StepWeight::operator()(const torch::Tensor& x) const {
+  if (!alias_.defined() || !torch::GradMode::is_enabled()) return affine(x, w_);
+  return StepWeightProduct::apply(x, alias_, c10::static_intrusive_pointer_cast<StepRecord>(steps_));
 }
 
 torch::Tensor affine(const torch::Tensor& x, const torch::nn::LinearImpl& layer) {

@@ -57,14 +57,20 @@ torch::Tensor RNNSearchImpl::embedding_gates(const torch::Tensor& emb) {
   return affine(emb, decoder_->weight_ih.narrow(1, 0, config_.embed_dim), decoder_->bias_ih);
 }
 
+torch::Tensor RNNSearchImpl::context_weight() const {
+  return decoder_->weight_ih.narrow(1, config_.embed_dim, 2 * config_.encoder_hidden);
+}
+
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> RNNSearchImpl::recur(const torch::Tensor& emb_gates,
-                                                                              DecoderState& state) {
+                                                                              DecoderState& state,
+                                                                              const StepWeights* steps) {
   const auto& prev = state["s"];
-  auto [ctx, weights] = attention_->forward(prev, state["keys"], state["annotations"], state["mask"]);
+  auto [ctx, weights] = attention_->forward(prev, state["keys"], state["annotations"], state["mask"],
+                                            steps != nullptr ? &steps->query : nullptr);
   // The GRU cell on [E y; c]: the embedding's gates come precomputed, the context's are added here.
-  const auto w_ctx = decoder_->weight_ih.narrow(1, config_.embed_dim, ctx.size(1));
-  const auto gi = affine(ctx, w_ctx, emb_gates);
-  const auto gh = affine(prev, decoder_->weight_hh, decoder_->bias_hh);
+  const auto gi = steps != nullptr ? steps->context(ctx) + emb_gates : affine(ctx, context_weight(), emb_gates);
+  const auto gh = steps != nullptr ? steps->hidden(prev) + decoder_->bias_hh
+                                   : affine(prev, decoder_->weight_hh, decoder_->bias_hh);
   auto s = gru_gates(gi, gh, prev);
   state["s"] = s;
   return {s, ctx, weights};
@@ -92,8 +98,10 @@ RNNSearchImpl::Unrolled RNNSearchImpl::unroll(const torch::Tensor& src, const to
   // select, so that backward stacks the steps' gradients once instead of
   // scattering each into a zero tensor of the whole sequence.
   Unrolled u;
+  const StepWeights steps{StepWeight(context_weight()), StepWeight(decoder_->weight_hh),
+                          StepWeight(attention_->query_weight())};
   for (const auto& gates : embedding_gates(emb).unbind(1)) {
-    auto [s, ctx, weights] = recur(gates, state);
+    auto [s, ctx, weights] = recur(gates, state, &steps);
     u.states.push_back(s);
     u.contexts.push_back(ctx);
     u.weights.push_back(weights);

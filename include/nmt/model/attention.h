@@ -10,6 +10,8 @@
 #include <tuple>
 #include <utility>
 
+#include "nmt/model/fused.h"
+
 namespace nmt::model {
 
 class AdditiveAttentionImpl : public torch::nn::Module {
@@ -21,9 +23,11 @@ class AdditiveAttentionImpl : public torch::nn::Module {
 
   /// query [B, Q] (s_{i-1}), keys [B, S, A] (projected), annotations [B, S, H],
   /// mask [B, S] bool. Returns the context [B, H] and the weights [B, S],
-  /// exactly 0 on padding.
+  /// exactly 0 on padding. `w_a`: W_a as a StepWeight, over a whole sequence.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& query, const torch::Tensor& keys,
-                                                  const torch::Tensor& annotations, const torch::Tensor& mask);
+                                                  const torch::Tensor& annotations, const torch::Tensor& mask,
+                                                  const StepWeight* w_a = nullptr);
+  const torch::Tensor& query_weight() const { return w_->weight; }
 
  private:
   torch::nn::Linear w_{nullptr};  // W_a: query -> A

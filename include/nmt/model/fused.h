@@ -33,6 +33,24 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch
 /// The same through a torch::nn::Linear's weight and bias.
 torch::Tensor affine(const torch::Tensor& x, const torch::nn::LinearImpl& layer);
 
+/// A weight applied once per time step of a recurrence (x_t W^T for t = 1..T),
+/// whose gradient is formed once, after backward has passed every step: one
+/// product [N, T*B] x [T*B, K] where autograd would run T products of B rows
+/// and add their results T - 1 times (and, for a slice of a larger weight,
+/// scatter each into zeros of the whole). Use it for one forward and one
+/// backward (no retain_graph); outside autograd it is plain affine().
+class StepWeight {
+ public:
+  explicit StepWeight(const torch::Tensor& w);
+  /// x [B, K] -> x W^T [B, N], differentiable in x and, deferred, in W.
+  torch::Tensor operator()(const torch::Tensor& x) const;
+
+ private:
+  torch::Tensor w_;      // the weight as given
+  torch::Tensor alias_;  // its stand-in in the steps' graphs, whose gradient is formed at the end
+  c10::intrusive_ptr<torch::CustomClassHolder> steps_;  // what the steps' backward passes leave for it
+};
+
 /// oneDNN's row-major C = alpha op(A) op(B) + beta C, or nullptr where it is
 /// not visible or NMT_GEMM=libtorch (nmt/common/isa.h). The GEMM roofline
 /// measures it beside LibTorch's mm.

@@ -35,12 +35,19 @@ class RNNSearchImpl : public Seq2Seq {
     std::vector<torch::Tensor> states, contexts, weights;
   };
   Unrolled unroll(const torch::Tensor& src, const torch::Tensor& src_mask, const torch::Tensor& emb);
+  // W_ih's columns that multiply the context c_i: [3D, 2H].
+  torch::Tensor context_weight() const;
   // The embedding's share of the GRU input gates, W_ih[:, :E] E y + b_ih, for any
   // leading shape: [..., 3D]. Teacher forcing computes it for all steps at once.
   torch::Tensor embedding_gates(const torch::Tensor& emb);
+  // The weights every decoder step applies, as StepWeights, for training.
+  struct StepWeights {
+    StepWeight context, hidden, query;  // W_ih's context columns, W_hh, W_a
+  };
   // One recurrence step from the embedding's gates [B, 3D]: the new state s_i
-  // [B, D], context c_i [B, 2H] and weights [B, S].
-  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> recur(const torch::Tensor& emb_gates, DecoderState& state);
+  // [B, D], context c_i [B, 2H] and weights [B, S]. `weights`: through them.
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> recur(const torch::Tensor& emb_gates, DecoderState& state,
+                                                                const StepWeights* weights = nullptr);
   // Deep output and vocabulary projection, for any leading shape: [..., V].
   torch::Tensor output(const torch::Tensor& s, const torch::Tensor& emb, const torch::Tensor& ctx);
 
