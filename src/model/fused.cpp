@@ -44,6 +44,21 @@ torch::Tensor row_major(const torch::Tensor& t) {
   return t.stride(1) == 1 && ld(t) >= t.size(1) ? t : t.contiguous();
 }
 
+// a [m, n] @ b [n, k], and a^T @ b for a [m, n] and b [m, k]: through oneDNN
+// on fp32 CPU tensors where it is visible, else LibTorch's mm.
+torch::Tensor product(const torch::Tensor& a_in, const torch::Tensor& b_in, bool transpose_a) {
+  if (!fp32_cpu(a_in) || !fp32_cpu(b_in) || onednn_sgemm() == nullptr) {
+    return torch::mm(transpose_a ? a_in.t() : a_in, b_in);
+  }
+  const auto a = row_major(a_in), b = row_major(b_in);
+  const int64_t m = transpose_a ? a.size(1) : a.size(0), k = transpose_a ? a.size(0) : a.size(1), n = b.size(1);
+  auto y = torch::empty({m, n}, a.options());
+  if (y.numel() == 0) return y;
+  if (k == 0) return y.zero_();
+  sgemm(transpose_a ? 'T' : 'N', 'N', m, n, k, a, b, 0.0f, y);
+  return y;
+}
+
 class OnednnAffine : public torch::autograd::Function<OnednnAffine> {
  public:
   // Without a bias, `b` is an empty placeholder (autograd takes only defined tensors).
@@ -73,19 +88,11 @@ class OnednnAffine : public torch::autograd::Function<OnednnAffine> {
     RECORD_FUNCTION("nmt::affine_backward", std::vector<c10::IValue>());
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &w = saved[1];
-    const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
+    const int64_t m = x.size(0), n = w.size(0);
     const auto dy = grads[0].reshape({m, n}).contiguous();
     torch::Tensor dx, dw, db;
-    const bool any = m > 0 && n > 0 && k > 0;  // else the gradients are zeros
-    if (ctx->needs_input_grad(0)) {
-      dx = any ? torch::empty({m, k}, x.options()) : torch::zeros({m, k}, x.options());
-      if (any) sgemm('N', 'N', m, k, n, dy, w, 0.0f, dx);
-      dx = dx.view(ctx->saved_data["x_sizes"].toIntVector());
-    }
-    if (ctx->needs_input_grad(1)) {
-      dw = any ? torch::empty({n, k}, w.options()) : torch::zeros({n, k}, w.options());
-      if (any) sgemm('T', 'N', n, k, m, dy, x, 0.0f, dw);
-    }
+    if (ctx->needs_input_grad(0)) dx = product(dy, w, false).view(ctx->saved_data["x_sizes"].toIntVector());  // dy W
+    if (ctx->needs_input_grad(1)) dw = product(dy, x, true);  // dy^T x
     const auto& bias_sizes = ctx->saved_data["bias_sizes"];
     if (ctx->needs_input_grad(2) && !bias_sizes.isNone()) {
       auto out_sizes = ctx->saved_data["x_sizes"].toIntVector();
@@ -206,21 +213,6 @@ class FusedGruGates : public torch::autograd::Function<FusedGruGates> {
     return {d_gi, d_gh, d_h};
   }
 };
-
-// a [m, n] @ b [n, k], and a^T @ b for a [m, n] and b [m, k]: through oneDNN
-// on fp32 CPU tensors where it is visible, else LibTorch's mm.
-torch::Tensor product(const torch::Tensor& a_in, const torch::Tensor& b_in, bool transpose_a) {
-  if (!fp32_cpu(a_in) || !fp32_cpu(b_in) || onednn_sgemm() == nullptr) {
-    return torch::mm(transpose_a ? a_in.t() : a_in, b_in);
-  }
-  const auto a = row_major(a_in), b = row_major(b_in);
-  const int64_t m = transpose_a ? a.size(1) : a.size(0), k = transpose_a ? a.size(0) : a.size(1), n = b.size(1);
-  auto y = torch::empty({m, n}, a.options());
-  if (y.numel() == 0) return y;
-  if (k == 0) return y.zero_();
-  sgemm(transpose_a ? 'T' : 'N', 'N', m, n, k, a, b, 0.0f, y);
-  return y;
-}
 
 // The inputs and output gradients of a StepWeight's steps, left by their
 // backward passes for the weight's one product.

@@ -98,10 +98,12 @@ RNNSearchImpl::Unrolled RNNSearchImpl::unroll(const torch::Tensor& src, const to
   // select, so that backward stacks the steps' gradients once instead of
   // scattering each into a zero tensor of the whole sequence.
   Unrolled u;
+  // Only where autograd records: elsewhere the plain products keep their fused biases.
+  const bool recording = torch::GradMode::is_enabled();
   const StepWeights steps{StepWeight(context_weight()), StepWeight(decoder_->weight_hh),
                           StepWeight(attention_->query_weight())};
   for (const auto& gates : embedding_gates(emb).unbind(1)) {
-    auto [s, ctx, weights] = recur(gates, state, &steps);
+    auto [s, ctx, weights] = recur(gates, state, recording ? &steps : nullptr);
     u.states.push_back(s);
     u.contexts.push_back(ctx);
     u.weights.push_back(weights);

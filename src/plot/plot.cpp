@@ -107,7 +107,7 @@ void text_at(cairo_t* cr, double x, double y, const std::string& text) {
 
 // Pieces as a reader wants them: SentencePiece's word-start mark as a visible space.
 std::string label(const std::string& piece) {
-  static const std::string kWordStart = "\xE2\x96\x81";
+  using search::kWordStart;
   return piece.compare(0, kWordStart.size(), kWordStart) == 0 ? "\xE2\x80\xA2" + piece.substr(kWordStart.size())
                                                                 : piece;
 }

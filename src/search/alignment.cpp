@@ -28,7 +28,6 @@ AlignmentFormat AlignmentFormat::parse(const std::string& text) {
 }
 
 std::vector<int64_t> word_of_pieces(const std::vector<std::string>& pieces) {
-  static const std::string kWordStart = "\xE2\x96\x81";  // U+2581, SentencePiece's space
   std::vector<int64_t> words(pieces.size(), -1);
   int64_t word = -1;
   bool space = true;

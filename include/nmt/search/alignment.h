@@ -8,9 +8,13 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nmt::search {
+
+/// SentencePiece's mark of a word's start (U+2581, "▁"), in UTF-8.
+inline constexpr std::string_view kWordStart = "\xE2\x96\x81";
 
 /// Attention [target, source] as rows of weights.
 using Matrix = std::vector<std::vector<float>>;
