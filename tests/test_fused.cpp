@@ -263,6 +263,31 @@ TEST(Affine, EqualsLibTorchsLinearInValueAndGradient) {
   }
 }
 
+TEST(Sgemm, BothLibrariesEqualLibTorchsProductForEveryTransposeAndLeadingDimension) {
+  torch::manual_seed(4);
+  const std::vector<std::pair<const char*, Sgemm>> libraries = {{"oneDNN", onednn_sgemm()},
+                                                                {"OpenBLAS", openblas_sgemm()}};
+  const int64_t m = 5, n = 7, k = 9, pad = 3;  // every matrix sits in a wider one: ld = columns + pad
+  for (const auto& [library, sgemm] : libraries) {
+    if (sgemm == nullptr) continue;  // not visible in this build
+    for (const char ta : {'N', 'T'}) {
+      for (const char tb : {'N', 'T'}) {
+        const auto a = ta == 'N' ? torch::randn({m, k + pad}).narrow(1, 0, k) : torch::randn({k, m + pad}).narrow(1, 0, m);
+        const auto b = tb == 'N' ? torch::randn({k, n + pad}).narrow(1, 0, n) : torch::randn({n, k + pad}).narrow(1, 0, k);
+        const auto c0 = torch::randn({m, n + pad});
+        auto c = c0.clone();
+        ASSERT_EQ(sgemm(ta, tb, m, n, k, 0.5f, a.data_ptr<float>(), a.stride(0), b.data_ptr<float>(), b.stride(0), 2.0f,
+                        c.data_ptr<float>(), c.stride(0)),
+                  0);
+        const auto expected =
+            0.5 * torch::mm(ta == 'N' ? a : a.t(), tb == 'N' ? b : b.t()) + 2.0 * c0.narrow(1, 0, n);
+        EXPECT_TRUE(torch::allclose(c.narrow(1, 0, n), expected, 1e-5, 1e-5)) << library << " " << ta << tb;
+        EXPECT_TRUE(torch::equal(c.narrow(1, n, pad), c0.narrow(1, n, pad))) << library << ": wrote past its columns";
+      }
+    }
+  }
+}
+
 TEST(Dropout, DropsAtTheRateScalesTheRestAndRepeatsUnderTheSeed) {
   const auto x = torch::ones({1000, 1001});
   torch::manual_seed(7);

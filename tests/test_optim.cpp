@@ -1,10 +1,13 @@
 // Adadelta, the paper optimizer of RNNsearch: the update follows the formula,
-// and its state survives a checkpoint.
+// and its state survives a checkpoint. The fused Adam steps as LibTorch's and
+// keeps the same state.
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
 
 #include "nmt/common/config.h"
+#include "nmt/common/isa.h"
+#include "nmt/train/fused_adam.h"
 #include "nmt/train/adadelta.h"
 #include "nmt/train/step.h"
 #include "nmt/model/checkpoint.h"
@@ -73,6 +76,71 @@ TEST(Adadelta, DefaultsAreThePapersEverywhere) {
   EXPECT_DOUBLE_EQ(options.rho(), 0.95);
   EXPECT_DOUBLE_EQ(options.eps(), 1e-6);
   EXPECT_DOUBLE_EQ(options.lr(), 1.0);
+}
+
+// Parameters of a tiny model (a matrix, a bias, a scalar), each with a
+// gradient of its own, for step `step`.
+std::vector<torch::Tensor> adam_params() {
+  torch::manual_seed(3);
+  return {torch::randn({33, 70}).requires_grad_(), torch::randn({70}).requires_grad_(),
+          torch::randn({1}).requires_grad_()};
+}
+
+void set_gradients(const std::vector<torch::Tensor>& params, int step) {
+  torch::manual_seed(100 + step);
+  for (const auto& p : params) p.mutable_grad() = torch::randn_like(p) * (step % 2 == 0 ? 1.0 : 1e-3);
+}
+
+TEST(FusedAdam, StepsAsLibTorchsAdamOnEveryInstructionSet) {
+  const Isa chosen = kernel_isa();
+  for (const Isa isa : runnable_isas()) {
+    set_kernel_isa(isa);
+    for (const double decay : {0.0, 0.01}) {
+      const auto options = torch::optim::AdamOptions(2e-3).betas({0.9, 0.98}).eps(1e-9).weight_decay(decay);
+      auto fused_params = adam_params(), plain_params = adam_params();
+      FusedAdam fused(fused_params, options);
+      torch::optim::Adam plain(plain_params, options);
+      for (int step = 0; step < 6; ++step) {
+        set_gradients(fused_params, step);
+        set_gradients(plain_params, step);
+        fused.step();
+        plain.step();
+      }
+      for (std::size_t i = 0; i < fused_params.size(); ++i) {
+        EXPECT_TRUE(torch::allclose(fused_params[i], plain_params[i], 1e-6, 1e-7))
+            << name_of(isa) << ", weight decay " << decay << ", parameter " << i << ": max difference "
+            << (fused_params[i] - plain_params[i]).abs().max().item<float>();
+      }
+    }
+  }
+  set_kernel_isa(chosen);
+}
+
+TEST(FusedAdam, ItsStateIsLibTorchsAndSurvivesACheckpoint) {
+  test::TempDir d;
+  const auto make = [] {
+    torch::manual_seed(0);
+    return torch::nn::Linear(3, 2);
+  };
+  const auto input = torch::tensor({{1.0f, 2.0f, -1.0f}});
+  const auto step = [&](torch::nn::Linear& m, torch::optim::Optimizer& opt) {
+    opt.zero_grad();
+    m->forward(input).pow(2).sum().backward();
+    opt.step();
+  };
+  auto a = make();
+  FusedAdam opt_a(a->parameters(), torch::optim::AdamOptions(1e-2));
+  step(a, opt_a);
+  step(a, opt_a);
+  model::save_checkpoint(d / "c.pt", *a, &opt_a, "{}");
+  // LibTorch's own Adam reads the fused one's state and goes on as it does.
+  auto b = make();
+  torch::optim::Adam opt_b(b->parameters(), torch::optim::AdamOptions(1e-2));
+  model::load_checkpoint(d / "c.pt", *b, &opt_b);
+  step(a, opt_a);
+  step(b, opt_b);
+  EXPECT_TRUE(torch::allclose(a->weight, b->weight, 1e-6, 1e-7));
+  EXPECT_TRUE(torch::allclose(a->bias, b->bias, 1e-6, 1e-7));
 }
 
 }  // namespace

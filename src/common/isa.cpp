@@ -61,9 +61,10 @@ std::optional<Isa> requested_isa() {
 
 Gemm requested_gemm() {
   const char* value = std::getenv("NMT_GEMM");
-  if (value == nullptr || *value == '\0' || std::string_view(value) == "onednn") return Gemm::onednn;
+  if (value == nullptr || *value == '\0' || std::string_view(value) == "auto") return Gemm::automatic;
+  if (std::string_view(value) == "onednn") return Gemm::onednn;
   if (std::string_view(value) == "libtorch") return Gemm::libtorch;
-  throw std::invalid_argument(std::string("NMT_GEMM=") + value + ": not onednn or libtorch");
+  throw std::invalid_argument(std::string("NMT_GEMM=") + value + ": not auto, onednn or libtorch");
 }
 
 Isa kernel_isa() { return chosen().load(std::memory_order_relaxed); }

@@ -2,7 +2,9 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -14,6 +16,7 @@
 
 #include "model/kernels.h"
 #include "nmt/common/isa.h"
+#include "nmt/common/threads.h"
 #include "nmt/model/int8.h"
 
 namespace nmt::model {
@@ -31,11 +34,11 @@ float* data(const torch::Tensor& t) { return t.data_ptr<float>(); }
 // arbitrary in a contiguous tensor).
 int64_t ld(const torch::Tensor& t) { return t.size(0) <= 1 ? t.size(1) : t.stride(0); }
 
-// y [m, n] = op(a) op(b) + beta y, row-major, through oneDNN.
+// y [m, n] = op(a) op(b) + beta y, row-major, through the sgemm gemm_for picks.
 void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const torch::Tensor& a, const torch::Tensor& b,
            float beta, const torch::Tensor& y) {
-  const int status = onednn_sgemm()(ta, tb, m, n, k, 1.0f, data(a), ld(a), data(b), ld(b), beta, data(y), ld(y));
-  TORCH_CHECK(status == 0, "oneDNN sgemm failed with status ", status);
+  const int status = gemm_for(ta)(ta, tb, m, n, k, 1.0f, data(a), ld(a), data(b), ld(b), beta, data(y), ld(y));
+  TORCH_CHECK(status == 0, "sgemm failed with status ", status);
 }
 
 // Rows of unit stride, as sgemm reads them: a slice of a weight's columns
@@ -44,10 +47,10 @@ torch::Tensor row_major(const torch::Tensor& t) {
   return t.stride(1) == 1 && ld(t) >= t.size(1) ? t : t.contiguous();
 }
 
-// a [m, n] @ b [n, k], and a^T @ b for a [m, n] and b [m, k]: through oneDNN
-// on fp32 CPU tensors where it is visible, else LibTorch's mm.
+// a [m, n] @ b [n, k], and a^T @ b for a [m, n] and b [m, k]: through
+// gemm_for's sgemm on fp32 CPU tensors, else LibTorch's mm.
 torch::Tensor product(const torch::Tensor& a_in, const torch::Tensor& b_in, bool transpose_a) {
-  if (!fp32_cpu(a_in) || !fp32_cpu(b_in) || onednn_sgemm() == nullptr) {
+  if (!fp32_cpu(a_in) || !fp32_cpu(b_in) || gemm_for(transpose_a ? 'T' : 'N') == nullptr) {
     return torch::mm(transpose_a ? a_in.t() : a_in, b_in);
   }
   const auto a = row_major(a_in), b = row_major(b_in);
@@ -59,7 +62,7 @@ torch::Tensor product(const torch::Tensor& a_in, const torch::Tensor& b_in, bool
   return y;
 }
 
-class OnednnAffine : public torch::autograd::Function<OnednnAffine> {
+class CpuAffine : public torch::autograd::Function<CpuAffine> {
  public:
   // Without a bias, `b` is an empty placeholder (autograd takes only defined tensors).
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_in,
@@ -332,16 +335,67 @@ class FusedAdditiveScores : public torch::autograd::Function<FusedAdditiveScores
 
 }  // namespace
 
+namespace {
+
+// NMT_GEMM, which tune_process has checked in nmt; a test binary keeps the default.
+Gemm gemm_setting() {
+  try {
+    return requested_gemm();
+  } catch (const std::invalid_argument&) {
+    return Gemm::automatic;
+  }
+}
+
+// OpenBLAS's CBLAS entry and the values of its enums that it takes.
+using CblasSgemm = void (*)(int order, int transa, int transb, int m, int n, int k, float alpha, const float* a,
+                            int lda, const float* b, int ldb, float beta, float* c, int ldc);
+constexpr int kCblasRowMajor = 101, kCblasNoTrans = 111, kCblasTrans = 112;
+
+CblasSgemm cblas_sgemm() {
+  static const auto f = blas_info().config.empty() ? nullptr  // not OpenBLAS: the reference BLAS is no faster
+                                                   : reinterpret_cast<CblasSgemm>(::dlsym(RTLD_DEFAULT, "cblas_sgemm"));
+  return f;
+}
+
+int openblas_row_major(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                       const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  constexpr int64_t kMax = std::numeric_limits<int>::max();  // CBLAS's sizes are 32-bit ints here
+  if (std::max({m, n, k, lda, ldb, ldc}) > kMax) return onednn_sgemm()(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const auto trans = [](char t) { return t == 'T' || t == 't' ? kCblasTrans : kCblasNoTrans; };
+  cblas_sgemm()(kCblasRowMajor, trans(ta), trans(tb), static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
+                alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+  return 0;
+}
+
+}  // namespace
+
 Sgemm onednn_sgemm() {
-  static const Sgemm sgemm = [] {
-    Gemm gemm = Gemm::onednn;
-    try {
-      gemm = requested_gemm();
-    } catch (const std::invalid_argument&) {  // nmt refused it at start; a test binary keeps the default
-    }
-    return gemm == Gemm::libtorch ? nullptr : reinterpret_cast<Sgemm>(::dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
-  }();
+  static const Sgemm sgemm = gemm_setting() == Gemm::libtorch
+                                 ? nullptr
+                                 : reinterpret_cast<Sgemm>(::dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
   return sgemm;
+}
+
+Sgemm openblas_sgemm() {
+  static const Sgemm sgemm =
+      gemm_setting() == Gemm::automatic && cblas_sgemm() != nullptr ? &openblas_row_major : nullptr;
+  return sgemm;
+}
+
+Sgemm gemm_for(char transa) {
+  // oneDNN's level is fixed when it loads: NMT_CPU_ISA's where tune_process capped it, else the host's.
+  static const bool onednn_avx512 = [] {
+    try {
+      return requested_isa().value_or(host_isa()) >= Isa::avx512;
+    } catch (const std::invalid_argument&) {
+      return host_isa() >= Isa::avx512;
+    }
+  }();
+  const bool weight_gradient = transa == 'T' || transa == 't';
+  if (weight_gradient && !onednn_avx512 && openblas_sgemm() != nullptr && onednn_sgemm() != nullptr) {
+    return openblas_sgemm();
+  }
+  return onednn_sgemm();
 }
 
 torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
@@ -349,8 +403,8 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch
       x.size(-1) != w.size(1))
     return torch::nn::functional::linear(x, w, b);  // LibTorch's checks and messages for bad shapes
   if (int8::enabled() && !torch::GradMode::is_enabled()) return int8::affine(x, w, b);
-  if (onednn_sgemm() == nullptr) return torch::nn::functional::linear(x, w, b);
-  return OnednnAffine::apply(x, w, b.defined() ? b : torch::empty({0}, w.options()), b.defined());
+  if (gemm_for('N') == nullptr) return torch::nn::functional::linear(x, w, b);
+  return CpuAffine::apply(x, w, b.defined() ? b : torch::empty({0}, w.options()), b.defined());
 }
 
 StepWeight::StepWeight(const torch::Tensor& w) : w_(w) {

@@ -49,7 +49,11 @@ struct State {
   std::string engine;
   std::map<Key, Packed> packed;
   int64_t bytes = 0;
-  bool reduce_range = false;  // 7-bit activations: x86 without VNNI adds int8 products in pairs in 16 bits
+  // x86 without VNNI adds int8 products in pairs in 16 bits: LibTorch's engine
+  // then takes 7-bit activations. oneDNN's gemm shifts the activations to
+  // unsigned (x + 128 up to 255), so there the weights take 7 bits instead:
+  // 2 x 255 x 63 fits in 16 bits, where 2 x 191 x 127 saturated.
+  bool reduce_range = false;
   bool direct = false;        // oneDNN's int8 gemm, called here, rather than LibTorch's engine
 };
 
@@ -77,7 +81,7 @@ const Packed& pack(State& s, const torch::Tensor& w, const torch::Tensor& b) {
     p.q = torch::empty({n, k}, torch::kChar);
     p.scale = torch::empty({n}, torch::kFloat);
     kernel::kernels(kernel_isa()).quantize_rows(weight.data_ptr<float>(), p.q.data_ptr<int8_t>(),
-                                                p.scale.data_ptr<float>(), n, k, 127.0f);
+                                                p.scale.data_ptr<float>(), n, k, s.reduce_range ? 63.0f : 127.0f);
   } else {
     const auto qweight = s.engine == "qnnpack"  // QNNPACK's linear takes one scale per tensor
                              ? at::quantize_per_tensor(
@@ -103,7 +107,7 @@ torch::Tensor direct_affine(const State& s, const Packed& p, const torch::Tensor
   const auto& kernels = kernel::kernels(kernel_isa());
   auto xq = torch::empty({m, k}, torch::kChar);
   auto x_scale = torch::empty({m}, torch::kFloat);
-  const float qmax = s.reduce_range ? 63.0f : 127.0f;
+  const float qmax = 127.0f;  // the weights took reduce_range's 7 bits
   at::parallel_for(0, m, kernel::grain(k), [&](int64_t begin, int64_t end) {
     kernels.quantize_rows(x.data_ptr<float>() + begin * k, xq.data_ptr<int8_t>() + begin * k,
                           x_scale.data_ptr<float>() + begin, end - begin, k, qmax);

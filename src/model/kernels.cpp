@@ -263,6 +263,20 @@ NMT_INLINE void cross_entropy_backward_body(float* logits, const int64_t* target
   }
 }
 
+NMT_INLINE void adam_body(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+                          int64_t n, const AdamStep& s) {
+  const float beta1 = s.beta1, beta2 = s.beta2, a1 = s.one_minus_beta1, a2 = s.one_minus_beta2;
+  const float step = s.neg_step_size, correction = s.sqrt_bias_correction2, eps = s.eps, decay = s.weight_decay;
+  for (int64_t i = 0; i < n; ++i) {
+    const float grad = g[i] + decay * p[i];
+    const float mi = m[i] * beta1 + a1 * grad;
+    const float vi = v[i] * beta2 + a2 * grad * grad;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] += step * mi / (std::sqrt(vi) / correction + eps);
+  }
+}
+
 // One copy of every body per instruction set. GCC inlines a body into a
 // wrapper of a wider target, and vectorizes it (libmvec's expf and tanhf
 // included) for that target.
@@ -311,12 +325,16 @@ NMT_INLINE void cross_entropy_backward_body(float* logits, const int64_t* target
                                               float eps) {                                                       \
     cross_entropy_backward_body(logits, targets, lse, scale, rows, vocab, pad, eps);                             \
   }                                                                                                              \
+  target void adam_##suffix(float* p, const float* g, float* m, float* v, int64_t n, const AdamStep& step) {    \
+    adam_body(p, g, m, v, n, step);                                                                              \
+  }                                                                                                              \
   constexpr Kernels kernels_##suffix{gru_forward_##suffix,          gru_backward_##suffix,                      \
                                      dropout_forward_##suffix,      dropout_backward_##suffix,                  \
                                      quantize_##suffix,                                                         \
                                      dequantize_##suffix,           attention_##suffix,                         \
                                      additive_forward_##suffix,     additive_backward_##suffix,                 \
-                                     cross_entropy_forward_##suffix, cross_entropy_backward_##suffix};
+                                     cross_entropy_forward_##suffix, cross_entropy_backward_##suffix,          \
+                                     adam_##suffix};
 
 NMT_KERNELS(baseline, )
 #if defined(__GNUC__) && defined(__x86_64__)

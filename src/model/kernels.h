@@ -23,6 +23,13 @@ struct AttentionProblem {
   float scale;
 };
 
+/// One step of Adam (torch.optim.Adam's, without amsgrad), with g' = g +
+/// weight_decay p: m = beta1 m + one_minus_beta1 g'; v = beta2 v +
+/// one_minus_beta2 g'^2; p += neg_step_size m / (sqrt(v) / sqrt_bias_correction2 + eps).
+struct AdamStep {
+  float beta1, one_minus_beta1, beta2, one_minus_beta2, neg_step_size, sqrt_bias_correction2, eps, weight_decay;
+};
+
 /// One instruction set's build of each loop.
 struct Kernels {
   /// Rows [0, rows) of gi, gh [rows, 3H] and h [rows, H]: writes h' [rows, H]
@@ -70,6 +77,8 @@ struct Kernels {
   /// target is `pad`.
   void (*cross_entropy_backward)(float* logits, const int64_t* targets, const float* lse, const float* scale,
                                  int64_t rows, int64_t vocab, int64_t pad, float eps);
+  /// Elements [0, n) of a parameter p, its gradient g and Adam's averages m, v.
+  void (*adam)(float* p, const float* g, float* m, float* v, int64_t n, const AdamStep& step);
 };
 
 /// Items per parallel task when each item is `work` elements: enough that a

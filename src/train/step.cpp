@@ -8,6 +8,7 @@
 #include <torch/optim/adam.h>
 
 #include "nmt/train/adadelta.h"
+#include "nmt/train/fused_adam.h"
 #include "nmt/train/loss.h"
 
 namespace nmt::train {
@@ -20,7 +21,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
     case OptimizerType::adam:
       break;
   }
-  return std::make_unique<torch::optim::Adam>(
+  return std::make_unique<FusedAdam>(
       params, torch::optim::AdamOptions(t.lr).betas({t.adam_beta1, t.adam_beta2}).eps(t.adam_eps));
 }
 
@@ -53,9 +54,10 @@ double gradient_norm(const std::vector<torch::Tensor>& params) {
 StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
                       const TrainingConfig& t, torch::Device device, Forward forward) {
   model.train();
-  {
-    RECORD_FUNCTION("nmt::optimizer", std::vector<c10::IValue>());
-    optimizer.zero_grad();
+  // Gradients start undefined, so backward hands each parameter its gradient
+  // instead of adding it to zeros (LibTorch 1.13's zero_grad fills them).
+  for (auto& group : optimizer.param_groups()) {
+    for (auto& p : group.params()) p.mutable_grad().reset();
   }
   const auto src = batch.src.to(device), src_mask = batch.src_mask.to(device), tgt_in = batch.tgt_in.to(device);
   // The logits [B, T, V] die with this statement: their gradient takes their place.

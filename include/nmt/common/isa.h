@@ -38,12 +38,14 @@ Isa kernel_isa();
 /// For tests: makes the kernels take `isa`, which must be runnable here.
 void set_kernel_isa(Isa isa);
 
-/// Whose sgemm runs nmt's layers and attention products on the CPU
-/// (nmt/model/fused.h): oneDNN's where it is visible (the default), or
-/// LibTorch's own products, as the NMT_GEMM environment variable
-/// ("onednn", "libtorch") says. Throws std::invalid_argument naming the
-/// variable for any other value.
-enum class Gemm { onednn, libtorch };
+/// Whose sgemm runs nmt's layers on the CPU (nmt/model/fused.h), as the
+/// NMT_GEMM environment variable says:
+///  - "auto" (the default): per product, whichever of oneDNN's and OpenBLAS's
+///    is faster for its shape on this CPU (nmt::model::gemm_for);
+///  - "onednn": oneDNN's for every product;
+///  - "libtorch": LibTorch's own products (OpenBLAS behind Debian's build).
+/// Throws std::invalid_argument naming the variable for any other value.
+enum class Gemm { automatic, onednn, libtorch };
 Gemm requested_gemm();
 
 }  // namespace nmt

@@ -23,11 +23,8 @@ namespace nmt::model {
 /// x W^T + b, as torch::nn::functional::linear (x [..., K], W [N, K], b
 /// broadcastable to the output [..., N], or undefined), differentiable in all
 /// three. On the CPU in fp32 the forward product and backward's two run
-/// through oneDNN's sgemm where this LibTorch's oneDNN is visible (Debian's
-/// links libdnnl.so.2): on an AVX-512 CPU it runs at twice the rate of the
-/// OpenBLAS sgemm behind LibTorch's products, and on an AVX2 one at the same
-/// (docs/benchmarks.md). Without autograd while nmt/model/int8.h is on: int8.
-/// Elsewhere: LibTorch's linear.
+/// through the sgemm gemm_for picks for each. Without autograd while
+/// nmt/model/int8.h is on: int8. Elsewhere: LibTorch's linear.
 torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {});
 
 /// The same through a torch::nn::Linear's weight and bias.
@@ -51,12 +48,27 @@ class StepWeight {
   c10::intrusive_ptr<torch::CustomClassHolder> steps_;  // what the steps' backward passes leave for it
 };
 
-/// oneDNN's row-major C = alpha op(A) op(B) + beta C, or nullptr where it is
-/// not visible or NMT_GEMM=libtorch (nmt/common/isa.h). The GEMM roofline
-/// measures it beside LibTorch's mm.
+/// A row-major C = alpha op(A) op(B) + beta C, op being 'N' or 'T', as
+/// oneDNN's dnnl_sgemm takes it; returns 0 on success.
 using Sgemm = int (*)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                       int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+/// oneDNN's sgemm (Debian's LibTorch links libdnnl.so.2), or nullptr where it
+/// is not visible or NMT_GEMM=libtorch (nmt/common/isa.h).
 Sgemm onednn_sgemm();
+
+/// OpenBLAS's, through its CBLAS interface, or nullptr where the BLAS behind
+/// LibTorch is not OpenBLAS or NMT_GEMM is not auto.
+Sgemm openblas_sgemm();
+
+/// The sgemm that runs a layer's product op(A) op(B) on the CPU (nullptr:
+/// LibTorch's). oneDNN's, except that where oneDNN runs AVX2 kernels (not
+/// AVX-512) the weight gradients (transa 'T': dW = dy^T x, a reduction over a
+/// batch's rows) go to OpenBLAS, which ran them at 1.1-2.2 times oneDNN's rate
+/// on an AVX2 host, 2 times on the feed-forward layers' (docs/benchmarks.md;
+/// build/bench/gemm_shapes measures every product). On an AVX-512 CPU
+/// oneDNN's kernels run at twice OpenBLAS's AVX2 ones.
+Sgemm gemm_for(char transa);
 
 /// a [B, H, M, K] @ b [B, H, K, N] -> [B, H, M, N], as torch::matmul,
 /// differentiable in both. On the CPU in fp32 with oneDNN's sgemm visible, each
