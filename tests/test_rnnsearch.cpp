@@ -66,6 +66,35 @@ TEST(RNNSearch, TeacherForcingGradientsEqualThoseOfTheSteps) {
   }
 }
 
+TEST(RNNSearch, EncoderEqualsThePackedGruInValueAndGradient) {
+  // annotate() runs encoder_'s weights step by step with the state zeroed on
+  // padding; LibTorch's packed GRU is the reference, lengths 5, 2 and 4 here.
+  auto m = tiny();
+  m->train();
+  torch::manual_seed(8);
+  const auto mask = torch::tensor({{1, 1, 1, 1, 1}, {1, 1, 0, 0, 0}, {1, 1, 1, 1, 0}}).to(torch::kBool);
+  const auto emb = (torch::randn({3, 5, test::tiny_rnnsearch().embed_dim}) * mask.unsqueeze(2)).requires_grad_();
+  const auto upstream = torch::randn({3, 5, 2 * test::tiny_rnnsearch().encoder_hidden});
+  const auto run = [&](bool reference) {
+    for (auto& p : m->parameters()) p.mutable_grad().reset();
+    emb.mutable_grad().reset();
+    const auto out = reference ? m->annotate_reference(emb, mask) : m->annotate(emb, mask);
+    (out * upstream).sum().backward();
+    std::map<std::string, torch::Tensor> g{{"annotations", out.detach()}, {"d emb", emb.grad().clone()}};
+    for (const auto& item : m->named_parameters()) {
+      if (item.value().grad().defined()) g[item.key()] = item.value().grad().clone();
+    }
+    return g;
+  };
+  const auto got = run(false), expected = run(true);
+  ASSERT_EQ(got.size(), expected.size());
+  ASSERT_EQ(got.size(), 2u + 8u);  // the annotations, d emb and the encoder's 8 weights
+  for (const auto& [name, value] : expected) {
+    EXPECT_TRUE(torch::allclose(got.at(name), value, 1e-5, 1e-6)) << name;
+  }
+  EXPECT_EQ(got.at("annotations")[1].slice(0, 2).abs().max().item<float>(), 0.0f);  // zero on padding
+}
+
 TEST(RNNSearch, SourcePaddingChangesNothing) {
   auto m = tiny();
   torch::NoGradGuard no_grad;

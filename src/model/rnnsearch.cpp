@@ -21,16 +21,44 @@ RNNSearchImpl::RNNSearchImpl(const RnnsearchConfig& c, int64_t src_vocab, int64_
   dropout_ = register_module("dropout", Dropout(dropout));
 }
 
-EncoderOutput RNNSearchImpl::encode(const torch::Tensor& src, const torch::Tensor& src_mask) {
-  TORCH_CHECK(src.dim() == 2 && src_mask.sizes() == src.sizes(), "encode expects src and src_mask [B, S]");
-  const auto emb = dropout_->forward(src_embed_->forward(src));  // [B, S, E]
+torch::Tensor RNNSearchImpl::annotate_reference(const torch::Tensor& emb, const torch::Tensor& src_mask) {
   // Packed, so padding never enters the backward direction.
   const auto lengths = src_mask.sum(1).to(torch::kCPU);
   const auto packed = torch::nn::utils::rnn::pack_padded_sequence(emb, lengths, /*batch_first=*/true,
                                                                   /*enforce_sorted=*/false);
   const auto out = std::get<0>(encoder_->forward_with_packed_input(packed));
-  auto annotations = std::get<0>(torch::nn::utils::rnn::pad_packed_sequence(out, /*batch_first=*/true, 0.0,
-                                                                             src.size(1)));  // [B, S, 2H]
+  return std::get<0>(torch::nn::utils::rnn::pad_packed_sequence(out, /*batch_first=*/true, 0.0, emb.size(1)));
+}
+
+torch::Tensor RNNSearchImpl::annotate(const torch::Tensor& emb, const torch::Tensor& src_mask) {
+  // Sources are right-padded. Zeroing the state on padding after every step
+  // makes each direction what the packed GRU computes: the forward one's
+  // padded steps come after every real one, and the backward one starts each
+  // sentence from a zero state at its last token.
+  const auto keep = src_mask.to(emb.dtype()).unbind(1);  // S x [B]
+  const int64_t length = emb.size(1);
+  const auto weights = encoder_->all_weights();  // w_ih, w_hh, b_ih, b_hh per direction, forward first
+  std::vector<torch::Tensor> directions;
+  for (const bool backward : {false, true}) {
+    const auto* w = &weights[backward ? 4 : 0];
+    const auto input_gates = affine(emb, w[0], w[2]).unbind(1);  // S x [B, 3H], all steps in one product
+    const StepWeight hidden(w[1]);
+    std::vector<torch::Tensor> states(static_cast<std::size_t>(length));
+    auto h = emb.new_zeros({emb.size(0), config_.encoder_hidden});
+    for (int64_t i = 0; i < length; ++i) {
+      const auto t = static_cast<std::size_t>(backward ? length - 1 - i : i);
+      h = gru_gates(input_gates[t], hidden(h) + w[3], h) * keep[t].unsqueeze(1);
+      states[t] = h;
+    }
+    directions.push_back(torch::stack(states, 1));
+  }
+  return torch::cat(directions, 2);  // [B, S, 2H]
+}
+
+EncoderOutput RNNSearchImpl::encode(const torch::Tensor& src, const torch::Tensor& src_mask) {
+  TORCH_CHECK(src.dim() == 2 && src_mask.sizes() == src.sizes(), "encode expects src and src_mask [B, S]");
+  const auto emb = dropout_->forward(src_embed_->forward(src));  // [B, S, E]
+  auto annotations = annotate(emb, src_mask);                    // [B, S, 2H]
   EncoderOutput enc{annotations, src_mask, {}};
   enc.extra["keys"] = attention_->project_keys(annotations);  // U_a h_j, once per sentence
   return enc;

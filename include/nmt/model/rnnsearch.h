@@ -25,6 +25,14 @@ class RNNSearchImpl : public Seq2Seq {
                         const torch::Tensor& tgt_in) override;
   torch::Tensor attention(const torch::Tensor& src, const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
                           const AttentionChoice& choice) override;
+  /// The encoder's annotations [B, S, 2H] of right-padded sources, zero on
+  /// padding: what the packed bidirectional torch::nn::GRU of encoder_ gives,
+  /// run here as one input product per direction and a StepWeight and the
+  /// fused gates per step, where LibTorch's packed GRU runs a dozen operations
+  /// per step and direction and copies the batch at every change of length.
+  torch::Tensor annotate(const torch::Tensor& emb, const torch::Tensor& src_mask);
+  /// The same through encoder_ itself, the reference it is tested against.
+  torch::Tensor annotate_reference(const torch::Tensor& emb, const torch::Tensor& src_mask);
   int64_t attention_layers() const override { return 1; }
   int64_t attention_heads() const override { return 1; }
   double forward_macs(int64_t src_len, int64_t tgt_len) const override;
@@ -54,7 +62,7 @@ class RNNSearchImpl : public Seq2Seq {
   RnnsearchConfig config_;
   torch::nn::Embedding src_embed_{nullptr};
   torch::nn::Embedding tgt_embed_{nullptr};
-  torch::nn::GRU encoder_{nullptr};
+  torch::nn::GRU encoder_{nullptr};  // its weights; annotate() runs them
   torch::nn::Linear init_{nullptr};
   AdditiveAttention attention_{nullptr};
   torch::nn::GRUCell decoder_{nullptr};  // its weights; the step runs through gru_gates
