@@ -181,6 +181,7 @@ def levers(args):
                   ("length-bucketed batches", f"train/{name}", t, t + ["--no-bucketing"], {}),
                   ("whole-sequence decoder products", f"train/{name}", t, t + ["--stepwise"], {}),
                   ("oneDNN sgemm (vs LibTorch's mm)", f"train/{name}", t, t, {"NMT_GEMM": "libtorch"}),
+                  ("per-shape sgemm (vs oneDNN's for every product)", f"train/{name}", t, t, {"NMT_GEMM": "onednn"}),
                   ("every kernel at AVX-512 (vs AVX2)", f"train/{name}", t, t, {"NMT_CPU_ISA": "avx2"}),
                   ("length-sorted batches", f"translate/{name}/beam5", b, b + ["--unsorted"], {}),
                   ("finished sentences leave the batch", f"translate/{name}/beam5", b, b + ["--keep-finished"], {}),
