@@ -63,45 +63,45 @@ int main(int argc, char** argv) {
   struct Shape {
     const char* what;
     int64_t m, k, n;
+    bool backward;  // a training layer's, which runs dx and dW too; the roofline and search steps run forward only
   };
   const Shape shapes[] = {
-      {"2048^3 (the roofline)", 2048, 2048, 2048},
-      {"Transformer QKV projection", 4096, 256, 768},
-      {"Transformer attention output", 4096, 256, 256},
-      {"Transformer FFN in", 4096, 256, 1024},
-      {"Transformer FFN out", 4096, 1024, 256},
-      {"Transformer output layer", 4096, 256, 8000},
-      {"RNNsearch GRU input gates", 2000, 512, 1536},
-      {"RNNsearch output layer", 2000, 256, 8000},
-      {"search step, output layer", 320, 256, 8000},
-      {"search step, FFN in", 320, 256, 1024},
+      {"2048^3 (the roofline)", 2048, 2048, 2048, false},
+      {"Transformer QKV projection", 4096, 256, 768, true},
+      {"Transformer attention output", 4096, 256, 256, true},
+      {"Transformer FFN in", 4096, 256, 1024, true},
+      {"Transformer FFN out", 4096, 1024, 256, true},
+      {"Transformer output layer", 4096, 256, 8000, true},
+      {"RNNsearch GRU input gates", 2000, 512, 1536, true},
+      {"RNNsearch output layer", 2000, 256, 8000, true},
+      {"search step, output layer", 320, 256, 8000, false},
+      {"search step, FFN in", 320, 256, 1024, false},
   };
   std::printf("host %s, OpenBLAS core %s\n", std::string(nmt::name_of(nmt::host_isa())).c_str(),
               nmt::blas_info().core.c_str());
-  std::printf("| shape | M x K x N | product | threads | LibTorch mm GFLOP/s | oneDNN sgemm GFLOP/s | oneDNN / mm | nmt runs |\n");
+  std::printf("| shape | M x K x N | product | threads | LibTorch mm GFLOP/s | oneDNN sgemm GFLOP/s | oneDNN / mm "
+              "| nmt runs |\n");
   std::printf("|---|---|---|---:|---:|---:|---:|---|\n");
   for (const int threads : thread_counts) {
     nmt::set_threads(threads);
     for (const auto& s : shapes) {
-      const bool training = s.m > 1000 && s.m != s.k;  // a search step runs forward only
       const auto x = torch::randn({s.m, s.k}), w = torch::randn({s.n, s.k}), dy = torch::randn({s.m, s.n});
       auto y = torch::empty({s.m, s.n}), dx = torch::empty({s.m, s.k}), dw = torch::empty({s.n, s.k});
       const float *px = x.data_ptr<float>(), *pw = w.data_ptr<float>(), *pdy = dy.data_ptr<float>();
-      // (name, LibTorch's product, oneDNN's): row-major C = op(A) op(B), as nmt::model::affine runs them.
-      const std::tuple<const char*, std::function<void()>, std::function<void()>> products[] = {
-          {"forward", [&] { torch::mm_out(y, x, w.t()); },
+      // (name, op(A) as nmt::model::affine runs it, LibTorch's product, oneDNN's): row-major C = op(A) op(B).
+      const std::tuple<const char*, char, std::function<void()>, std::function<void()>> products[] = {
+          {"forward", 'N', [&] { torch::mm_out(y, x, w.t()); },
            [&] { sgemm('N', 'T', s.m, s.n, s.k, 1.0f, px, s.k, pw, s.k, 0.0f, y.data_ptr<float>(), s.n); }},
-          {"dx = dy W", [&] { torch::mm_out(dx, dy, w); },
+          {"dx = dy W", 'N', [&] { torch::mm_out(dx, dy, w); },
            [&] { sgemm('N', 'N', s.m, s.k, s.n, 1.0f, pdy, s.n, pw, s.k, 0.0f, dx.data_ptr<float>(), s.k); }},
-          {"dW = dy^T x", [&] { torch::mm_out(dw, dy.t(), x); },
+          {"dW = dy^T x", 'T', [&] { torch::mm_out(dw, dy.t(), x); },
            [&] { sgemm('T', 'N', s.n, s.k, s.m, 1.0f, pdy, s.n, px, s.k, 0.0f, dw.data_ptr<float>(), s.k); }},
       };
-      for (const auto& [name, mm, dnnl] : products) {
-        if (!training && std::string(name) != "forward") continue;
+      for (const auto& [name, transa, mm, dnnl] : products) {
+        if (!s.backward && std::string(name) != "forward") continue;
         const double t_mm = best_seconds(mm, repeats), t_dnnl = best_seconds(dnnl, repeats);
         const double flops = 2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k);
-        const bool weight_gradient = std::string(name).rfind("dW", 0) == 0;
-        const char* runs = nmt::model::gemm_for(weight_gradient ? 'T' : 'N') == sgemm ? "oneDNN" : "OpenBLAS";
+        const char* runs = nmt::model::gemm_for(transa) == sgemm ? "oneDNN" : "OpenBLAS";
         std::printf("| %s | %lld x %lld x %lld | %s | %d | %.0f | %.0f | %.2f | %s |\n", s.what,
                     static_cast<long long>(s.m), static_cast<long long>(s.k), static_cast<long long>(s.n), name, threads,
                     flops / t_mm / 1e9, flops / t_dnnl / 1e9, t_mm / t_dnnl, runs);

@@ -272,8 +272,10 @@ TEST(Sgemm, BothLibrariesEqualLibTorchsProductForEveryTransposeAndLeadingDimensi
     if (sgemm == nullptr) continue;  // not visible in this build
     for (const char ta : {'N', 'T'}) {
       for (const char tb : {'N', 'T'}) {
-        const auto a = ta == 'N' ? torch::randn({m, k + pad}).narrow(1, 0, k) : torch::randn({k, m + pad}).narrow(1, 0, m);
-        const auto b = tb == 'N' ? torch::randn({k, n + pad}).narrow(1, 0, n) : torch::randn({n, k + pad}).narrow(1, 0, k);
+        const auto a = ta == 'N' ? torch::randn({m, k + pad}).narrow(1, 0, k)
+                                 : torch::randn({k, m + pad}).narrow(1, 0, m);
+        const auto b = tb == 'N' ? torch::randn({k, n + pad}).narrow(1, 0, n)
+                                 : torch::randn({n, k + pad}).narrow(1, 0, k);
         const auto c0 = torch::randn({m, n + pad});
         auto c = c0.clone();
         ASSERT_EQ(sgemm(ta, tb, m, n, k, 0.5f, a.data_ptr<float>(), a.stride(0), b.data_ptr<float>(), b.stride(0), 2.0f,

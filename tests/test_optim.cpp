@@ -35,28 +35,30 @@ TEST(Adadelta, StepsFollowTheFormula) {
   }
 }
 
+// The checkpoint tests' model, and one update of it.
+torch::nn::Linear tiny_linear() {
+  torch::manual_seed(0);
+  return torch::nn::Linear(3, 2);
+}
+
+void update(torch::nn::Linear& m, torch::optim::Optimizer& opt) {
+  opt.zero_grad();
+  m->forward(torch::tensor({{1.0f, 2.0f, -1.0f}})).pow(2).sum().backward();
+  opt.step();
+}
+
 TEST(Adadelta, StateSurvivesACheckpoint) {
   test::TempDir d;
-  const auto make = [] {
-    torch::manual_seed(0);
-    return torch::nn::Linear(3, 2);
-  };
-  const auto input = torch::tensor({{1.0f, 2.0f, -1.0f}});
-  auto a = make();
+  auto a = tiny_linear();
   Adadelta opt_a(a->parameters(), AdadeltaOptions(1.0).rho(0.95));
-  const auto step = [&](torch::nn::Linear& m, Adadelta& opt) {
-    opt.zero_grad();
-    m->forward(input).pow(2).sum().backward();
-    opt.step();
-  };
-  step(a, opt_a);
-  step(a, opt_a);
+  update(a, opt_a);
+  update(a, opt_a);
   model::save_checkpoint(d / "c.pt", *a, &opt_a, "{}");
-  auto b = make();
+  auto b = tiny_linear();
   Adadelta opt_b(b->parameters(), AdadeltaOptions(1.0).rho(0.95));
   model::load_checkpoint(d / "c.pt", *b, &opt_b);
-  step(a, opt_a);
-  step(b, opt_b);
+  update(a, opt_a);
+  update(b, opt_b);
   EXPECT_TRUE(torch::equal(a->weight, b->weight));
   EXPECT_TRUE(torch::equal(a->bias, b->bias));
 }
@@ -118,27 +120,17 @@ TEST(FusedAdam, StepsAsLibTorchsAdamOnEveryInstructionSet) {
 
 TEST(FusedAdam, ItsStateIsLibTorchsAndSurvivesACheckpoint) {
   test::TempDir d;
-  const auto make = [] {
-    torch::manual_seed(0);
-    return torch::nn::Linear(3, 2);
-  };
-  const auto input = torch::tensor({{1.0f, 2.0f, -1.0f}});
-  const auto step = [&](torch::nn::Linear& m, torch::optim::Optimizer& opt) {
-    opt.zero_grad();
-    m->forward(input).pow(2).sum().backward();
-    opt.step();
-  };
-  auto a = make();
+  auto a = tiny_linear();
   FusedAdam opt_a(a->parameters(), torch::optim::AdamOptions(1e-2));
-  step(a, opt_a);
-  step(a, opt_a);
+  update(a, opt_a);
+  update(a, opt_a);
   model::save_checkpoint(d / "c.pt", *a, &opt_a, "{}");
   // LibTorch's own Adam reads the fused one's state and goes on as it does.
-  auto b = make();
+  auto b = tiny_linear();
   torch::optim::Adam opt_b(b->parameters(), torch::optim::AdamOptions(1e-2));
   model::load_checkpoint(d / "c.pt", *b, &opt_b);
-  step(a, opt_a);
-  step(b, opt_b);
+  update(a, opt_a);
+  update(b, opt_b);
   EXPECT_TRUE(torch::allclose(a->weight, b->weight, 1e-6, 1e-7));
   EXPECT_TRUE(torch::allclose(a->bias, b->bias, 1e-6, 1e-7));
 }

@@ -333,10 +333,6 @@ class FusedAdditiveScores : public torch::autograd::Function<FusedAdditiveScores
   }
 };
 
-}  // namespace
-
-namespace {
-
 // NMT_GEMM, which tune_process has checked in nmt; a test binary keeps the default.
 Gemm gemm_setting() {
   try {
@@ -360,7 +356,9 @@ CblasSgemm cblas_sgemm() {
 int openblas_row_major(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                        const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   constexpr int64_t kMax = std::numeric_limits<int>::max();  // CBLAS's sizes are 32-bit ints here
-  if (std::max({m, n, k, lda, ldb, ldc}) > kMax) return onednn_sgemm()(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (std::max({m, n, k, lda, ldb, ldc}) > kMax) {
+    return onednn_sgemm()(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
   const auto trans = [](char t) { return t == 'T' || t == 't' ? kCblasTrans : kCblasNoTrans; };
   cblas_sgemm()(kCblasRowMajor, trans(ta), trans(tb), static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
                 alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));

@@ -1,7 +1,8 @@
 #include "nmt/train/adadelta.h"
 
 #include <torch/torch.h>
-#include <torch/version.h>
+
+#include "nmt/train/state_key.h"
 
 namespace nmt::train {
 
@@ -45,11 +46,7 @@ torch::Tensor Adadelta::step(LossClosure closure) {
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       const auto& grad = p.grad();
-#if TORCH_VERSION_MAJOR >= 2
-      void* const key = p.unsafeGetTensorImpl();  // LibTorch 2 keys optimizer state by pointer
-#else
-      const auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
-#endif
+      const auto key = state_key(p);
       if (state_.find(key) == state_.end()) {
         auto s = std::make_unique<AdadeltaParamState>();
         s->square_avg(torch::zeros_like(p, at::MemoryFormat::Preserve));

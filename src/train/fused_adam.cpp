@@ -5,10 +5,10 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 #include <torch/torch.h>
-#include <torch/version.h>
 
 #include "model/kernels.h"
 #include "nmt/common/isa.h"
+#include "nmt/train/state_key.h"
 
 namespace nmt::train {
 namespace {
@@ -22,19 +22,13 @@ bool fp32_cpu_dense(const torch::Tensor& t) {
 FusedAdam::FusedAdam(const std::vector<torch::Tensor>& params, torch::optim::AdamOptions defaults)
     : Adam(params, std::move(defaults)) {}
 
-#if TORCH_VERSION_MAJOR >= 2
-#define NMT_STATE_KEY(p) static_cast<void*>((p).unsafeGetTensorImpl())  // LibTorch 2 keys state by pointer
-#else
-#define NMT_STATE_KEY(p) c10::guts::to_string((p).unsafeGetTensorImpl())
-#endif
-
 bool FusedAdam::fusable() const {
   for (const auto& group : param_groups_) {
     if (static_cast<const torch::optim::AdamOptions&>(group.options()).amsgrad()) return false;
     for (const auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       if (!fp32_cpu_dense(p) || !fp32_cpu_dense(p.grad())) return false;
-      const auto state = state_.find(NMT_STATE_KEY(p));
+      const auto state = state_.find(state_key(p));
       if (state == state_.end()) continue;
       const auto& s = static_cast<const torch::optim::AdamParamState&>(*state->second);
       if (!fp32_cpu_dense(s.exp_avg()) || !fp32_cpu_dense(s.exp_avg_sq())) return false;
@@ -58,7 +52,7 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
     const auto [beta1, beta2] = o.betas();
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      auto& slot = state_[NMT_STATE_KEY(p)];
+      auto& slot = state_[state_key(p)];
       if (!slot) {  // as LibTorch's Adam creates it
         auto s = std::make_unique<torch::optim::AdamParamState>();
         s->step(0);
@@ -89,7 +83,5 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
   }
   return loss;
 }
-
-#undef NMT_STATE_KEY
 
 }  // namespace nmt::train
