@@ -1,5 +1,6 @@
 // The models, loss and greedy search together: training overfits 20 pairs until
-// greedy decoding reproduces every reference (BLEU 100), in fp32 and nearly so in int8.
+// greedy decoding reproduces every reference (BLEU 100), in fp32 and nearly so
+// in int8 and over a shortlist.
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -10,7 +11,9 @@
 #include "nmt/model/int8.h"
 #include "nmt/model/rnnsearch.h"
 #include "nmt/model/transformer.h"
+#include "nmt/search/ensemble.h"
 #include "nmt/search/search.h"
+#include "nmt/search/shortlist.h"
 #include "nmt/train/loss.h"
 #include "test_util.h"
 
@@ -53,8 +56,11 @@ void expect_overfits_twenty_pairs(MakeModel make_model, double lr) {
     corpus.tgt(id, ref);
     refs.push_back(vocabs.tgt.decode(ref));
   }
-  const auto translate = [&] {
-    const auto out = search::greedy(*m, batch.src, batch.src_mask, std::vector<int64_t>(20, 60));
+  const auto translate = [&](const search::Shortlist* shortlist = nullptr) {
+    search::Ensemble alone(*m);
+    auto state = alone.start(batch.src, batch.src_mask);
+    if (shortlist != nullptr) alone.restrict(state, shortlist->candidates(batch.src));
+    const auto out = search::greedy(alone, std::move(state), std::vector<int64_t>(20, 60));
     std::vector<std::string> hyps;
     for (const auto& h : out) hyps.push_back(vocabs.tgt.decode(std::vector<int32_t>(h.tokens.begin(), h.tokens.end())));
     return hyps;
@@ -67,8 +73,14 @@ void expect_overfits_twenty_pairs(MakeModel make_model, double lr) {
   model::int8::enable();
   const auto int8_hyps = translate();
   EXPECT_GT(model::int8::packed_bytes(), 0);  // the search ran through int8
-  model::int8::disable();
   EXPECT_GE(eval::corpus_bleu(int8_hyps, {refs}).score, 95.0);
+
+  // Searching only a shortlist counted on the corpus keeps them, in int8 and in fp32.
+  const auto shortlist = search::Shortlist::build(corpus, vocabs.src.size(), vocabs.tgt.size(), {20, 30});
+  EXPECT_LT(shortlist.candidates(batch.src).size(0), vocabs.tgt.size());
+  EXPECT_GE(eval::corpus_bleu(translate(&shortlist), {refs}).score, 95.0);
+  model::int8::disable();
+  EXPECT_GE(eval::corpus_bleu(translate(&shortlist), {refs}).score, 99.0);
 }
 
 TEST(Overfit, RnnsearchLearnsTwentyPairsToBleu100) {

@@ -46,6 +46,7 @@ struct BenchCliOptions {
   int64_t max_len = 100;
   bool unsorted = false;
   bool int8 = false;
+  std::string shortlist;  // --shortlist F,K
 };
 
 // Every line names what ran it: the CPU's vector level, the one nmt's kernels
@@ -111,6 +112,9 @@ void run_bench_translate(const BenchCliOptions& opt) {
   const auto input = search::read_bench_input(src_path, forced ? ref_path : "", m.vocabs, opt.limit, opt.max_len);
   search::DecodeBenchOptions options = opt.decode;
   options.sort_by_length = !opt.unsorted;
+  std::shared_ptr<const search::Shortlist> shortlist;
+  if (!opt.shortlist.empty()) shortlist = open_shortlist(opt.shortlist, m);
+  options.shortlist = shortlist.get();
   NMT_INFO("bench", "decoding {} sentences of {} ({}), beam {}, {} lengths", input.src.size(), src_path,
            m.checkpoint, options.beam, opt.mode);
   const auto r = search::bench_decoding(*m.model, input.src, input.max_len, options, device);
@@ -131,6 +135,7 @@ void run_bench_translate(const BenchCliOptions& opt) {
       {"tgt_tokens", r.tgt_tokens},
       {"wall_s", r.seconds},
       {"int8", opt.int8},
+      {"shortlist", opt.shortlist},
       {"peak_rss_mb", peak_rss_mb()},
   });
 }
@@ -182,6 +187,7 @@ Verb setup_bench(CLI::App& app) {
       ->check(within(Range::at_least(1)));
   translate->add_flag("--unsorted", opt->unsorted, "Batches in input order, not sorted by length");
   add_int8_flag(translate, opt->int8);
+  add_shortlist_flag(translate, opt->shortlist);
   translate->add_flag("--keep-finished", opt->decode.keep_finished,
                       "Decode every sentence of a batch to the batch's largest limit, as a search that kept "
                       "finished sentences would");

@@ -68,6 +68,26 @@ void add_int8_flag(CLI::App* sub, bool& int8) {
                 "Run the linear layers in int8 (weights quantized per row, activations per call; CPU only)");
 }
 
+void add_shortlist_flag(CLI::App* sub, std::string& spec) {
+  sub->add_option("--shortlist", spec,
+                  "Search only the F most frequent target tokens and the K most associated in the training corpus "
+                  "with each source token of a batch (F,K, e.g. 100,50), as Marian's and CTranslate2's shortlists");
+}
+
+std::shared_ptr<const search::Shortlist> open_shortlist(const std::string& spec, const model::LoadedModel& model) {
+  search::Shortlist::Size size;
+  try {
+    size = search::Shortlist::Size::parse(spec);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("--shortlist: ") + e.what());
+  }
+  try {
+    return std::make_shared<const search::Shortlist>(search::Shortlist::of_model(model, size));
+  } catch (const DataError& e) {
+    throw DataError(std::string("--shortlist counts the model's training corpus: ") + e.what());
+  }
+}
+
 torch::Device resolve_int8_device(const std::string& device_flag) {
   // Checked before the device is resolved, so that a CUDA device is refused for
   // --int8's sake even where CUDA is missing too.
@@ -96,6 +116,7 @@ void add_model_options(CLI::App* sub, ModelOptions& opt, const std::string& mode
       ->capture_default_str()
       ->check(within(Range::at_least(0)));
   add_int8_flag(sub, opt.int8);
+  add_shortlist_flag(sub, opt.shortlist);
   // One flag per decoding key: its type, range and default are the config's.
   for (const KeyInfo& key : config_keys()) {
     if (key.path.rfind(kDecodingSection, 0) != 0) continue;
@@ -145,6 +166,7 @@ ModelSession open_model(const ModelOptions& opt) {
   s.search.max_input_length = opt.max_input_length.value_or(lead.data.max_len);
   s.search.crop = opt.max_input_length_policy == "crop";
   s.search.validate();
+  if (!opt.shortlist.empty()) s.search.shortlist = open_shortlist(opt.shortlist, s.models.front());
   std::string checkpoints;
   for (const auto& m : s.models) checkpoints += (checkpoints.empty() ? "" : " + ") + m.checkpoint;
   const auto sampling = s.search.decoding.sampler();

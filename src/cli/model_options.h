@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ struct ModelOptions {
   std::string device = "auto";
   int threads = 0;
   bool int8 = false;  ///< --int8
+  std::string shortlist;  ///< --shortlist F,K; empty: the whole vocabulary
   std::optional<int64_t> n_best;  ///< given: print the n-best list (unset: search::SearchOptions' default)
   std::optional<int64_t> max_input_length;  ///< source pieces; unset: the first model's data.max_len
   std::string max_input_length_policy = "crop";
@@ -31,11 +33,18 @@ struct ModelOptions {
 
 /// Adds the model flag (`model_flag`: "-m,--model", or "--model" where -m
 /// means something else; required or not), --checkpoint, --weights, --device,
-/// --threads, --int8, --n-best and one flag per key of the config's `decoding` section to `sub`.
+/// --threads, --int8, --shortlist, --n-best and one flag per key of the config's `decoding` section to `sub`.
 void add_model_options(CLI::App* sub, ModelOptions& opt, const std::string& model_flag, bool model_required);
 
 /// --int8, for every verb that translates.
 void add_int8_flag(CLI::App* sub, bool& int8);
+
+/// --shortlist F,K, for every verb that searches.
+void add_shortlist_flag(CLI::App* sub, std::string& spec);
+
+/// The shortlist `spec` (--shortlist F,K) asks of `model`, counted over its
+/// training corpus; ConfigError naming --shortlist for a malformed one.
+std::shared_ptr<const search::Shortlist> open_shortlist(const std::string& spec, const model::LoadedModel& model);
 
 /// Resolves --device for --int8 and turns int8 linear layers on: a
 /// ConfigError for any device but the CPU.

@@ -31,6 +31,7 @@ struct Packed {
   torch::Tensor weight, bias;  // held, so that no other tensor can reuse their memory while the key stands
   torch::Tensor q, scale;      // oneDNN's gemm: int8 weight [N, K] and its per-row scales [N]
   c10::IValue params;          // LibTorch's engine: LinearPackedParamsBase
+  int64_t bytes = 0;           // of the int8 weight and its scales
 };
 
 // oneDNN's row-major C = alpha (op(A) - ao)(op(B) - bo) + beta C + co, in int8 with int32 sums.
@@ -68,15 +69,31 @@ torch::Tensor quantize_rows(const torch::Tensor& w) {
   return at::quantize_per_channel(w, scales, torch::zeros({w.size(0)}, torch::kLong), 0, torch::kQInt8);
 }
 
+// Drops the weights that nothing but this cache holds any more (neither the
+// tensor nor another view of its memory): the rows of a shortlist's output
+// layer, packed once per batch, leave with their batch.
+void forget_unused(State& s) {
+  for (auto it = s.packed.begin(); it != s.packed.end();) {
+    const auto& w = it->second.weight;
+    if (w.use_count() == 1 && w.storage().use_count() == 1) {
+      s.bytes -= it->second.bytes;
+      it = s.packed.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 const Packed& pack(State& s, const torch::Tensor& w, const torch::Tensor& b) {
   const Key key{w.data_ptr(), w.size(0), w.size(1), w.stride(0), b.defined() ? b.data_ptr() : nullptr};
   const std::lock_guard<std::mutex> hold(s.mutex);
   auto it = s.packed.find(key);
   if (it != s.packed.end()) return it->second;
+  forget_unused(s);
   torch::NoGradGuard no_grad;
   const auto weight = w.detach().contiguous();
   const int64_t n = weight.size(0), k = weight.size(1);
-  Packed p{w, b, {}, {}, {}};
+  Packed p{w, b, {}, {}, {}, 0};
   if (s.direct) {
     p.q = torch::empty({n, k}, torch::kChar);
     p.scale = torch::empty({n}, torch::kFloat);
@@ -93,7 +110,8 @@ const Packed& pack(State& s, const torch::Tensor& w, const torch::Tensor& b) {
     prepack.callBoxed(&stack);
     p.params = std::move(stack.at(0));
   }
-  s.bytes += n * k + 4 * (s.direct ? n : 0);
+  p.bytes = n * k + (s.direct ? 4 * n : 0);
+  s.bytes += p.bytes;
   NMT_DEBUG("int8", "packed a {} x {} weight{} ({} in all, {:.1f} MB)", n, k, b.defined() ? " and its bias" : "",
             s.packed.size() + 1, static_cast<double>(s.bytes) / 1e6);
   return s.packed.emplace(key, std::move(p)).first->second;

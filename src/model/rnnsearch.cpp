@@ -104,19 +104,22 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> RNNSearchImpl::recur(con
   return {s, ctx, weights};
 }
 
-torch::Tensor RNNSearchImpl::output(const torch::Tensor& s, const torch::Tensor& emb, const torch::Tensor& ctx) {
+torch::Tensor RNNSearchImpl::output(const torch::Tensor& s, const torch::Tensor& emb, const torch::Tensor& ctx,
+                                    const DecoderState* state) {
   auto t = affine(torch::cat({s, emb, ctx}, -1), *deep_);
   auto sizes = t.sizes().vec();
   sizes.back() = config_.maxout_dim;
   sizes.push_back(2);
   t = std::get<0>(t.view(sizes).max(-1));  // maxout over pairs
-  return affine(dropout_->forward(t), *out_);
+  t = dropout_->forward(t);
+  if (state != nullptr && state->output_weight.defined()) return affine(t, state->output_weight, state->output_bias);
+  return affine(t, *out_);
 }
 
 StepOutput RNNSearchImpl::step(const torch::Tensor& prev_tokens, DecoderState& state) {
   const auto emb = tgt_embed_->forward(prev_tokens);  // [B, E]
   auto [s, ctx, weights] = recur(embedding_gates(emb), state);
-  return {output(s, emb, ctx), weights};
+  return {output(s, emb, ctx, &state), weights};
 }
 
 RNNSearchImpl::Unrolled RNNSearchImpl::unroll(const torch::Tensor& src, const torch::Tensor& src_mask,

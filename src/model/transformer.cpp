@@ -135,9 +135,14 @@ torch::Tensor TransformerImpl::embed(torch::nn::Embedding table, const torch::Te
   return dropout_->forward(scaled + positions_.slice(0, offset, end));
 }
 
-torch::Tensor TransformerImpl::logits(const torch::Tensor& y) {
+std::pair<torch::Tensor, torch::Tensor> TransformerImpl::output_layer() {
+  return {out_ ? out_->weight : tgt_embed_->weight, torch::Tensor()};
+}
+
+torch::Tensor TransformerImpl::logits(const torch::Tensor& y, const DecoderState* state) {
   const auto h = config_.pre_norm ? decoder_norm_->forward(y) : y;
-  return affine(h, out_ ? out_->weight : tgt_embed_->weight);
+  if (state != nullptr && state->output_weight.defined()) return affine(h, state->output_weight);
+  return affine(h, output_layer().first);
 }
 
 EncoderOutput TransformerImpl::encode(const torch::Tensor& src, const torch::Tensor& src_mask) {
@@ -180,7 +185,7 @@ StepOutput TransformerImpl::step(const torch::Tensor& prev_tokens, DecoderState&
     y = decoder_[l]->as<DecoderLayer>()->step(y, state["self_k" + n], state["self_v" + n], state["cross_k" + n],
                                                state["cross_v" + n], state["mask"]);
   }
-  return {logits(y.squeeze(1)), torch::Tensor()};
+  return {logits(y.squeeze(1), &state), torch::Tensor()};
 }
 
 torch::Tensor TransformerImpl::decode(const torch::Tensor& src, const torch::Tensor& src_mask,

@@ -67,6 +67,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Ensemble& models, Ensemble::Sta
   auto prev = torch::full({static_cast<int64_t>(rows.size())}, static_cast<int64_t>(data::kBos),
                           long_cpu.device(device));
 
+  const int64_t* vocab_ids = state.vocab.defined() ? state.vocab.data_ptr<int64_t>() : nullptr;
   for (int64_t t = 0; !active.empty(); ++t) {
     const auto num = static_cast<int64_t>(active.size());
     const auto log_probs = models.step(prev, state);  // [A*beam, V]
@@ -91,7 +92,8 @@ std::vector<std::vector<Hypothesis>> beam_search(Ensemble& models, Ensemble::Sta
       for (int64_t c = 0; c < cands; ++c) {
         const float score = sc[a * cands + c];
         if (score == kNegInf) break;
-        const int64_t parent = id[a * cands + c] / vocab, token = id[a * cands + c] % vocab;
+        const int64_t parent = id[a * cands + c] / vocab, column = id[a * cands + c] % vocab;
+        const int64_t token = vocab_ids != nullptr ? vocab_ids[column] : column;
         const auto& history = s.live[static_cast<std::size_t>(parent)];
         if (token == data::kEos) {
           // Only an eos among the top `beam` candidates ends a hypothesis.

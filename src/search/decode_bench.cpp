@@ -83,11 +83,14 @@ DecodeBench bench_decoding(model::Seq2Seq& model, const std::vector<std::vector<
     const auto mask = batch.ne(data::kPad);
     auto search_limits = limits;
     if (options.keep_finished) search_limits.assign(limits.size(), *std::max_element(limits.begin(), limits.end()));
+    Ensemble alone(model);
+    auto state = alone.start(batch, mask);
+    if (options.shortlist != nullptr) alone.restrict(state, options.shortlist->candidates(batch));
     std::vector<Hypothesis> best;
     if (options.beam == 1) {
-      best = greedy(model, batch, mask, search_limits, options.alpha);
+      best = greedy(alone, std::move(state), search_limits, options.alpha);
     } else {
-      for (auto& n : beam_search(model, batch, mask, search_limits, options.beam, options.alpha, 1)) {
+      for (auto& n : beam_search(alone, std::move(state), search_limits, options.beam, options.alpha, 1)) {
         best.push_back(n.front());
       }
     }

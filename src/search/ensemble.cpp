@@ -32,12 +32,27 @@ Ensemble::State Ensemble::start(const torch::Tensor& src, const torch::Tensor& s
   return start(std::vector<torch::Tensor>(models_.size(), src), std::vector<torch::Tensor>(models_.size(), src_mask));
 }
 
+void Ensemble::restrict(State& state, const torch::Tensor& vocab) const {
+  state.vocab = vocab.to(torch::kCPU, torch::kLong).contiguous();
+  const auto rows = state.vocab.to(device_);
+  for (std::size_t i = 0; i < models_.size(); ++i) {
+    const auto [weight, bias] = models_[i]->output_layer();
+    auto& member = state.members[i];
+    member.output_weight = weight.index_select(0, rows);
+    member.output_bias = bias.defined() ? bias.index_select(0, rows) : torch::Tensor();
+  }
+}
+
 torch::Tensor Ensemble::step(const torch::Tensor& prev, State& state) {
-  if (models_.size() == 1) return next_token_log_probs(models_[0]->step(prev, state.members[0]).logits);
+  // A shortlist holds neither pad nor bos: nothing to rule out.
+  const auto log_probs = [&](const torch::Tensor& logits) {
+    return state.vocab.defined() ? torch::log_softmax(logits.to(torch::kFloat), -1) : next_token_log_probs(logits);
+  };
+  if (models_.size() == 1) return log_probs(models_[0]->step(prev, state.members[0]).logits);
   torch::Tensor mean;
   for (std::size_t i = 0; i < models_.size(); ++i) {
     if (weights_[i] == 0) continue;  // no say: not stepped (and its -inf times 0 would be NaN)
-    const auto lp = next_token_log_probs(models_[i]->step(prev, state.members[i]).logits);
+    const auto lp = log_probs(models_[i]->step(prev, state.members[i]).logits);
     mean = mean.defined() ? mean.add_(lp, weights_[i]) : lp.mul(weights_[i]);
   }
   return mean;

@@ -28,8 +28,9 @@ std::vector<Hypothesis> one_best(Ensemble& models, Ensemble::State state, const 
   auto prev = torch::full({static_cast<int64_t>(alive.size())}, static_cast<int64_t>(data::kBos), long_opts);
   for (int64_t t = 0; !alive.empty(); ++t) {
     const auto log_probs = models.step(prev, state);
-    const auto next = choose(log_probs).contiguous();
-    const auto chosen_lp = log_probs.gather(1, next.to(log_probs.device()).unsqueeze(1)).squeeze(1).to(torch::kCPU);
+    const auto column = choose(log_probs).contiguous();
+    const auto chosen_lp = log_probs.gather(1, column.to(log_probs.device()).unsqueeze(1)).squeeze(1).to(torch::kCPU);
+    const auto next = state.ids(column).contiguous();
     const auto* ids = next.data_ptr<int64_t>();
     const auto* lps = chosen_lp.data_ptr<float>();
     std::vector<int64_t> keep_rows, keep_alive;

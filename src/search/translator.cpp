@@ -169,6 +169,7 @@ std::vector<std::vector<Translation>> Translator::translate(const std::vector<st
     }
 
     auto state = ensemble_.start(src, mask);
+    if (options_.shortlist) ensemble_.restrict(state, options_.shortlist->candidates(src.front()));
     std::vector<std::vector<Hypothesis>> hyps;
     if (sampling_.enabled()) {
       for (auto& h : sample(ensemble_, std::move(state), max_len, d.alpha, sampling_, d.temperature, generator_)) {

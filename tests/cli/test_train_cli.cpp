@@ -154,6 +154,18 @@ TEST_F(TrainedModel, Int8TranslatesOnlyOnTheCpu) {
   expect_error(run_nmt(eval + " --int8 --device cuda:1"), 2, "--int8 runs on the CPU");
 }
 
+TEST_F(TrainedModel, AShortlistTranslatesEveryLineInFp32AndInt8) {
+  for (const std::string flags : {"", " --int8"}) {
+    const auto r = run_nmt("translate --threads 1 --shortlist 20,10 -m " + model() + flags, kSentences);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(test::count_lines(r.out), 3) << flags;
+  }
+  const auto bench = run_nmt("bench translate --threads 1 --limit 10 --shortlist 20,10 --model " + model() +
+                             " --src " + test::toy("test.en") + " --ref " + test::toy("test.fr"));
+  ASSERT_EQ(bench.code, 0) << bench.err;
+  EXPECT_EQ(nlohmann::json::parse(bench.out).at("shortlist"), "20,10");
+}
+
 TEST_F(TrainedModel, AnEnsembleOfTheModelWithItselfTranslatesAsTheModel) {
   const auto alone = run_nmt("translate --threads 1 --n-best 2 -m " + model(), kSentences);
   const auto twice = run_nmt("translate --threads 1 --n-best 2 -m " + model() + " -m " + model(), kSentences);

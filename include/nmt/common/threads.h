@@ -11,7 +11,9 @@ namespace nmt {
 /// together they halved training speed. This sets glibc to keep freed memory for
 /// reuse, and, where OMP_WAIT_POLICY or OPENBLAS_THREAD_TIMEOUT is unset, sets
 /// them (passive, 4) and re-executes the program once, since both libraries read
-/// them when they are loaded, before main. Under NMT_CPU_ISA (nmt/common/isa.h)
+/// them when they are loaded, before main. The verbs that only search
+/// (translate, eval, bench translate) keep libgomp's own wait, which spins a
+/// while before sleeping. Under NMT_CPU_ISA (nmt/common/isa.h)
 /// it also caps ATen, OpenBLAS and oneDNN at that level the same way. Values the
 /// user set are kept. A bad NMT_CPU_ISA or NMT_GEMM stops it with one line and exit 2.
 void tune_process(char** argv);

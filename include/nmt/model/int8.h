@@ -29,7 +29,8 @@ bool enabled();
 /// "onednn-gemm", "onednn" or "qnnpack" once enabled, else "".
 std::string engine();
 
-/// Bytes of the int8 weights packed so far (each weight is packed at its first use).
+/// Bytes of the int8 weights packed and held now (each weight is packed at its
+/// first use; one that nothing else holds any more is let go at the next packing).
 int64_t packed_bytes();
 
 /// x W^T + b through the engine: x [..., K], W [N, K], b [N], [..., N] or undefined.

@@ -21,6 +21,7 @@ class RNNSearchImpl : public Seq2Seq {
   EncoderOutput encode(const torch::Tensor& src, const torch::Tensor& src_mask) override;
   DecoderState init_state(const EncoderOutput& enc) override;
   StepOutput step(const torch::Tensor& prev_tokens, DecoderState& state) override;
+  std::pair<torch::Tensor, torch::Tensor> output_layer() override { return {out_->weight, out_->bias}; }
   torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
                         const torch::Tensor& tgt_in) override;
   torch::Tensor attention(const torch::Tensor& src, const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
@@ -56,8 +57,10 @@ class RNNSearchImpl : public Seq2Seq {
   // [B, D], context c_i [B, 2H] and weights [B, S]. `weights`: through them.
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> recur(const torch::Tensor& emb_gates, DecoderState& state,
                                                                 const StepWeights* weights = nullptr);
-  // Deep output and vocabulary projection, for any leading shape: [..., V].
-  torch::Tensor output(const torch::Tensor& s, const torch::Tensor& emb, const torch::Tensor& ctx);
+  // Deep output and vocabulary projection, for any leading shape: [..., V], or
+  // [..., V'] for the rows of a shortlist (`state`'s output_weight).
+  torch::Tensor output(const torch::Tensor& s, const torch::Tensor& emb, const torch::Tensor& ctx,
+                       const DecoderState* state = nullptr);
 
   RnnsearchConfig config_;
   torch::nn::Embedding src_embed_{nullptr};

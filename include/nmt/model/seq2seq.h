@@ -5,6 +5,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <torch/nn/module.h>
 #include <torch/types.h>
@@ -24,6 +25,10 @@ class DecoderState {
   /// Names of the tensors that depend only on the source sentence (encoder
   /// states, attention keys and values, masks): equal in every beam of a sentence.
   std::set<std::string> per_source;
+  /// The rows of the output layer that step() scores, when search keeps to a
+  /// shortlist of target tokens (search::Shortlist): weight [V', H] and bias
+  /// [V'] (or undefined). Undefined: step() scores the whole vocabulary.
+  torch::Tensor output_weight, output_bias;
 
   torch::Tensor& operator[](const std::string& name) { return tensors[name]; }
   /// Keeps rows `indices` ([N] int64) of every tensor, e.g. to reorder beams.
@@ -70,6 +75,9 @@ class Seq2Seq : public torch::nn::Module {
   virtual DecoderState init_state(const EncoderOutput& enc) = 0;
   /// One decoding step from the previous tokens [B]; updates `state`.
   virtual StepOutput step(const torch::Tensor& prev_tokens, DecoderState& state) = 0;
+  /// The output layer, which makes the logits of the last hidden layer: weight
+  /// [V, H] and bias [V] (undefined where it has none).
+  virtual std::pair<torch::Tensor, torch::Tensor> output_layer() = 0;
   /// Teacher forcing: logits [B, T, V] for tgt_in [B, T].
   virtual torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
                                 const torch::Tensor& tgt_in) = 0;

@@ -99,6 +99,7 @@ class TransformerImpl : public Seq2Seq {
   DecoderState init_state(const EncoderOutput& enc) override;
   /// StepOutput::attention is left undefined: the fused kernels do not return weights.
   StepOutput step(const torch::Tensor& prev_tokens, DecoderState& state) override;
+  std::pair<torch::Tensor, torch::Tensor> output_layer() override;
   torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& src_mask,
                         const torch::Tensor& tgt_in) override;
   torch::Tensor attention(const torch::Tensor& src, const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
@@ -114,7 +115,9 @@ class TransformerImpl : public Seq2Seq {
                        std::vector<torch::Tensor>* cross_weights = nullptr);
   // Scaled embeddings plus sinusoidal positions offset.. offset + T: [B, T, D].
   torch::Tensor embed(torch::nn::Embedding table, const torch::Tensor& tokens, int64_t offset);
-  torch::Tensor logits(const torch::Tensor& y);  // final norm (pre-norm) and projection: [..., V]
+  // Final norm (pre-norm) and projection: [..., V], or [..., V'] for the rows
+  // of a shortlist (`state`'s output_weight).
+  torch::Tensor logits(const torch::Tensor& y, const DecoderState* state = nullptr);
   // Per decoder layer, the cross-attention keys and values of the encoder states.
   std::vector<std::pair<torch::Tensor, torch::Tensor>> cross_keys_values(const torch::Tensor& states);
 

@@ -13,6 +13,7 @@
 #include "nmt/data/vocab.h"
 #include "nmt/model/load.h"
 #include "nmt/model/seq2seq.h"
+#include "nmt/search/shortlist.h"
 
 namespace nmt::search {
 
@@ -25,6 +26,8 @@ struct DecodeBenchOptions {
   /// true: every sentence of a batch decodes to the batch's largest limit, the
   /// work of a search that kept finished sentences in the batch (forced lengths)
   bool keep_finished = false;
+  /// Given: each batch is searched over its shortlist's candidates alone.
+  const Shortlist* shortlist = nullptr;
 };
 
 struct DecodeBench {

@@ -17,9 +17,16 @@ class Ensemble {
   /// The members' decoder states, whose rows are selected together.
   struct State {
     std::vector<model::DecoderState> members;
+    /// With a shortlist (restrict()): the target id of each column of step()'s
+    /// log-probabilities, [V'] int64 on the CPU. Undefined: column i is id i.
+    torch::Tensor vocab;
 
     void select(const torch::Tensor& indices, bool same_sources = false) {
       for (auto& m : members) m.select(indices, same_sources);
+    }
+    /// The target ids of step()'s columns `columns` ([R] int64 on the CPU).
+    torch::Tensor ids(const torch::Tensor& columns) const {
+      return vocab.defined() ? vocab.index_select(0, columns) : columns;
     }
   };
 
@@ -40,8 +47,15 @@ class Ensemble {
   /// Every member reads the same source.
   State start(const torch::Tensor& src, const torch::Tensor& src_mask);
 
+  /// Keeps the search of `state` to target ids `vocab` ([V'] int64, ascending,
+  /// without pad and bos; a Shortlist's candidates): from here on step() gives
+  /// log-probabilities over them alone, normalised among them, as Marian's and
+  /// CTranslate2's shortlists do, and each member scores only their rows of its
+  /// output layer.
+  void restrict(State& state, const torch::Tensor& vocab) const;
+
   /// Log-probabilities [B, V] of the token after `prev` [B], pad and bos ruled
-  /// out, and advances `state`. With several members: the weighted mean of
+  /// out (or [B, V'] over a restrict()ed vocabulary), and advances `state`. With several members: the weighted mean of
   /// their log-probabilities, a log-linear combination as Marian's ensembles
   /// score (sampling normalises it; search needs no normalisation).
   torch::Tensor step(const torch::Tensor& prev, State& state);

@@ -2,6 +2,7 @@
 // `nmt translate`, `nmt eval --model` and dev BLEU during training alike.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "nmt/search/alignment.h"
 #include "nmt/search/ensemble.h"
 #include "nmt/search/search.h"
+#include "nmt/search/shortlist.h"
 
 namespace nmt::search {
 
@@ -31,6 +33,8 @@ struct SearchOptions {
   /// Given: each translation also carries its attention over the source (of
   /// the first model of an ensemble), from teacher forcing the hypothesis.
   std::optional<model::AttentionChoice> attention = std::nullopt;
+  /// Given: each batch is searched over its shortlist's candidates alone.
+  std::shared_ptr<const Shortlist> shortlist = nullptr;
 
   /// The most bytes of an input line worth reading: past them it has more than
   /// max_input_length pieces (0: no limit). A LineReader's max_line_bytes.
