@@ -10,8 +10,8 @@
 #include <optional>
 #include <stdexcept>
 
-#include <thread>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -51,7 +51,8 @@ bool only_searches(char** argv) {
     if ((*a)[0] != '-') words.emplace_back(*a);
   }
   if (words.empty()) return false;
-  return words[0] == "translate" || words[0] == "eval" || (words[0] == "bench" && words.size() > 1 && words[1] == "translate");
+  return words[0] == "translate" || words[0] == "eval" ||
+         (words[0] == "bench" && words.size() > 1 && words[1] == "translate");
 }
 
 }  // namespace
@@ -72,7 +73,7 @@ void tune_process(char** argv) {
   const std::pair<const char*, const char*> settings[] = {
       // Search runs thousands of small parallel regions per batch, and nothing
       // else computes between them: there libgomp's own policy (spin a while,
-      // then sleep) beat passive waits by 1.2-1.35x (docs/benchmarks.md).
+      // then sleep) beat passive waits by 1.1-1.5x in beam search (docs/benchmarks.md).
       {"OMP_WAIT_POLICY", only_searches(argv) ? nullptr : "PASSIVE"},
       {"OPENBLAS_THREAD_TIMEOUT", "4"},
       {"OPENBLAS_CORETYPE", requested ? libraries.openblas : nullptr},
