@@ -1,5 +1,6 @@
 #include "nmt/train/step.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -51,29 +52,39 @@ double gradient_norm(const std::vector<torch::Tensor>& params) {
 
 }  // namespace
 
-StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
-                      const TrainingConfig& t, torch::Device device, Forward forward) {
+StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer,
+                      const std::vector<data::Batch>& batches, const TrainingConfig& t, torch::Device device,
+                      Forward forward) {
+  TORCH_CHECK(!batches.empty(), "train_step: no batch");
   model.train();
   // Gradients start undefined, so backward hands each parameter its gradient
-  // instead of adding it to zeros (LibTorch 1.13's zero_grad fills them).
+  // instead of adding it to zeros (LibTorch 1.13's zero_grad fills them); the
+  // batches after the first add theirs.
   for (auto& group : optimizer.param_groups()) {
     for (auto& p : group.params()) p.mutable_grad().reset();
   }
-  const auto src = batch.src.to(device), src_mask = batch.src_mask.to(device), tgt_in = batch.tgt_in.to(device);
-  // The logits [B, T, V] die with this statement: their gradient takes their place.
-  const auto out = label_smoothed_nll(forward == Forward::stepwise ? stepwise_logits(model, src, src_mask, tgt_in)
-                                                                    : model.forward(src, src_mask, tgt_in),
-                                      batch.tgt_out.to(device), t.label_smoothing, Logits::consumed);
-  out.loss.backward();
+  int64_t tokens = 0;
+  for (const auto& batch : batches) tokens += batch.tgt_tokens;
+  const double all_tokens = static_cast<double>(std::max<int64_t>(tokens, 1));
   StepResult r;
+  for (const auto& batch : batches) {
+    const auto src = batch.src.to(device), src_mask = batch.src_mask.to(device), tgt_in = batch.tgt_in.to(device);
+    // The logits [B, T, V] die with this statement: their gradient takes their place.
+    const auto out = label_smoothed_nll(forward == Forward::stepwise ? stepwise_logits(model, src, src_mask, tgt_in)
+                                                                      : model.forward(src, src_mask, tgt_in),
+                                        batch.tgt_out.to(device), t.label_smoothing, Logits::consumed);
+    // Each batch's mean loss, weighted by its share of the tokens: the mean over all of them.
+    const double share = batches.size() == 1 ? 1.0 : static_cast<double>(out.tokens) / all_tokens;
+    (batches.size() == 1 ? out.loss : out.loss * share).backward();
+    r.loss += out.loss.item<double>() * share;
+    r.nll += out.nll.item<double>();
+    r.tokens += out.tokens;
+  }
   {
     RECORD_FUNCTION("nmt::clip", std::vector<c10::IValue>());
     r.grad_norm = t.clip_norm > 0 ? torch::nn::utils::clip_grad_norm_(model.parameters(), t.clip_norm)
                                    : gradient_norm(model.parameters());
   }
-  r.loss = out.loss.item<double>();
-  r.nll = out.nll.item<double>();
-  r.tokens = out.tokens;
   r.applied = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
   if (r.applied) {
     RECORD_FUNCTION("nmt::optimizer", std::vector<c10::IValue>());

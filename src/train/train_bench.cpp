@@ -134,7 +134,7 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
     const auto& batch = batches[static_cast<std::size_t>(i)];
     const auto start = Clock::now();
     set_lr(*optimizer, schedule.lr(i));
-    train_step(*model, *optimizer, batch, config.training, device, options.forward);  // returns after loss.item(): synchronized
+    train_step(*model, *optimizer, {batch}, config.training, device, options.forward);  // returns after loss.item(): synchronized
     const double secs = seconds_since(start);
     if (i < options.warmup) continue;
     times.push_back(secs);

@@ -57,7 +57,7 @@ class Trainer {
  private:
   void setup();
   void resume();
-  double train_step(const data::Batch& batch);
+  double train_step(const std::vector<data::Batch>& batches);
   bool validate_and_save();  // true when early stopping says stop
   /// last.pt with the current state; see CheckpointSaver::save.
   void save(bool numbered, bool best) {
@@ -131,8 +131,9 @@ void Trainer::setup() {
   for (const auto& p : model_->parameters()) params += p.numel();
   NMT_INFO("train", "{} model, {:.2f}M parameters, on {}; {} threads", name_of(config_.model.type), params / 1e6,
            device_.str(), options_.threads);
-  NMT_INFO("train", "{} training pairs, {} batches of <= {} target tokens per epoch", data_.train->size(),
-           batches_per_epoch_, t_.batch_tokens);
+  NMT_INFO("train", "{} training pairs, {} batches of <= {} target tokens per epoch{}", data_.train->size(),
+           batches_per_epoch_, t_.batch_tokens,
+           t_.update_freq > 1 ? fmt::format(", {} to an update (training.update_freq)", t_.update_freq) : "");
   if (options_.resume) resume();
 }
 
@@ -177,9 +178,9 @@ json Trainer::meta() const {
           {"rng", rng_state(device_)}};
 }
 
-double Trainer::train_step(const data::Batch& batch) {
+double Trainer::train_step(const std::vector<data::Batch>& batches) {
   set_lr(*optimizer_, schedule_.lr(step_));
-  const auto r = train::train_step(*model_, *optimizer_, batch, t_, device_);
+  const auto r = train::train_step(*model_, *optimizer_, batches, t_, device_);
   if (!r.applied) {
     ++bad_steps_;
     metrics_->write({{"event", "skipped"}, {"step", step_}, {"loss", r.loss}, {"grad_norm", r.grad_norm},
@@ -203,14 +204,14 @@ double Trainer::train_step(const data::Batch& batch) {
   win_nll_ += r.nll;
   win_norm_ += r.grad_norm;
   win_tokens_ += r.tokens;
-  win_sents_ += batch.src.size(0);
+  for (const auto& batch : batches) win_sents_ += batch.src.size(0);
   ++win_steps_;
   return r.loss;
 }
 
 int64_t Trainer::planned_steps() const {
   int64_t total = 0;
-  if (t_.max_epochs > 0) total = t_.max_epochs * batches_per_epoch_;
+  if (t_.max_epochs > 0) total = t_.max_epochs * batches_per_epoch_ / t_.update_freq;
   if (t_.max_steps > 0) total = total > 0 ? std::min(total, t_.max_steps) : t_.max_steps;
   return total;
 }
@@ -306,15 +307,23 @@ TrainSummary Trainer::run() {
       summary.stop_reason = "max_time";
       break;
     }
-    auto ids = batcher_->next_indices();
-    if (t_.max_epochs > 0 && batcher_->position().epoch > t_.max_epochs) {
+    // training.update_freq batches make one update; the last epoch's last
+    // update takes the batches that are left.
+    std::vector<data::Batch> batches;
+    data::DataPosition consumed = position_;
+    while (static_cast<int64_t>(batches.size()) < t_.update_freq) {
+      auto ids = batcher_->next_indices();
+      if (t_.max_epochs > 0 && batcher_->position().epoch > t_.max_epochs) break;
+      batches.push_back(data::collate(*data_.train, ids));
+      consumed = batcher_->position();
+    }
+    if (batches.empty()) {
       summary.stop_reason = "max_epochs";
       break;
     }
-    const auto batch = data::collate(*data_.train, ids);
     ++step_;
-    train_step(batch);
-    position_ = batcher_->position();
+    train_step(batches);
+    position_ = consumed;
     if (step_ % t_.log_every == 0) log_window();
     if (options_.live_progress) {
       const double frac = total > 0 ? static_cast<double>(step_) / static_cast<double>(total)

@@ -292,19 +292,26 @@ TEST_F(TrainedModel, AlignmentsAndPicturesForBothFamiliesBeamsAndNBest) {
 }
 
 TEST(TrainCli, ResumedRunGivesTheSameLossesAsAnUninterruptedOne) {
-  test::TempDir d;
-  const auto whole = run_nmt("train --threads 2 -c " + write_config(d, "whole", R"(, "max_steps": 8)"));
-  ASSERT_EQ(whole.code, 0) << whole.err;
-  const auto first = run_nmt("train --threads 2 -c " + write_config(d, "parts", R"(, "max_steps": 4)"));
-  ASSERT_EQ(first.code, 0) << first.err;
-  const auto second = run_nmt("train --threads 2 --resume -c " + write_config(d, "parts", R"(, "max_steps": 8)"));
-  ASSERT_EQ(second.code, 0) << second.err;
-  EXPECT_NE(second.err.find("resumed from"), std::string::npos) << second.err;
-  const auto a = train_losses(d / "whole/metrics.jsonl");
-  const auto b = train_losses(d / "parts/metrics.jsonl");
-  ASSERT_EQ(a.size(), 8u);
-  ASSERT_EQ(b.size(), 8u);
-  for (int64_t step = 1; step <= 8; ++step) EXPECT_EQ(a.at(step), b.at(step)) << "step " << step;
+  // Also with two batches to an update: a checkpoint falls between updates.
+  for (const std::string update_freq : {"", R"(, "update_freq": 2)"}) {
+    SCOPED_TRACE(update_freq);
+    test::TempDir d;
+    const auto config = [&](const char* dir, const char* steps) {
+      return write_config(d, dir, update_freq + R"(, "max_steps": )" + steps);
+    };
+    const auto whole = run_nmt("train --threads 2 -c " + config("whole", "8"));
+    ASSERT_EQ(whole.code, 0) << whole.err;
+    const auto first = run_nmt("train --threads 2 -c " + config("parts", "4"));
+    ASSERT_EQ(first.code, 0) << first.err;
+    const auto second = run_nmt("train --threads 2 --resume -c " + config("parts", "8"));
+    ASSERT_EQ(second.code, 0) << second.err;
+    EXPECT_NE(second.err.find("resumed from"), std::string::npos) << second.err;
+    const auto a = train_losses(d / "whole/metrics.jsonl");
+    const auto b = train_losses(d / "parts/metrics.jsonl");
+    ASSERT_EQ(a.size(), 8u);
+    ASSERT_EQ(b.size(), 8u);
+    for (int64_t step = 1; step <= 8; ++step) EXPECT_EQ(a.at(step), b.at(step)) << "step " << step;
+  }
 }
 
 // Every parameter of two checkpoints, bit for bit.

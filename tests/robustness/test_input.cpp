@@ -31,6 +31,8 @@ TEST(Robustness, ConfigFilesAndFlags) {
        R"(echo '{"vocab": {"size": "big"}}' >type.json)"},
       {kind, "a value out of range", "$NMT train -c $CFG --set vocab.size=4", 2,
        "--set vocab.size: must be in [8, 1048576], got 4"},
+      {kind, "training.update_freq 0", "$NMT train -c $CFG --set training.update_freq=0", 2,
+       "--set training.update_freq: must be >= 1, got 0"},
       {kind, "an unknown key in --set", "$NMT train -c $CFG --set training.lrr=1", 2,
        "--set training.lrr: unknown key (did you mean 'training.lr'?)"},
       {kind, "--set without a value", "$NMT train -c $CFG --set training.lr", 2, "--set training.lr"},

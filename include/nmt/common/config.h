@@ -229,6 +229,7 @@ struct TrainingConfig {
   int64_t plateau_patience = 2;
   double min_lr = 0.0;
   int64_t batch_tokens = 4096;
+  int64_t update_freq = 1;
   int64_t max_steps = 0;
   int64_t max_epochs = 0;
   double label_smoothing = 0.1;
@@ -264,6 +265,10 @@ struct TrainingConfig {
             Range::at_least(0));
     v.field("min_lr", min_lr, "The learning rate never goes below this.", Range::at_least(0));
     v.field("batch_tokens", batch_tokens, "Token budget per batch: sentences x longest target, eos included.",
+            Range::at_least(1));
+    v.field("update_freq", update_freq,
+            "Batches whose gradients are summed before each update, as one batch of all their tokens (fairseq's "
+            "--update-freq, Marian's --optimizer-delay); the learning-rate schedule and the step counts count updates.",
             Range::at_least(1));
     v.field("max_steps", max_steps, "Stop after this many updates; 0 means no limit.", Range::at_least(0));
     v.field("max_epochs", max_epochs, "Stop after this many epochs; 0 means no limit.", Range::at_least(0));

@@ -20,7 +20,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
 void set_lr(torch::optim::Optimizer& optimizer, double lr);
 
 struct StepResult {
-  double loss = 0;       ///< mean label-smoothed loss per real target token
+  double loss = 0;       ///< mean label-smoothed loss per real target token of all the batches
   double nll = 0;        ///< summed plain negative log-likelihood
   int64_t tokens = 0;    ///< real target tokens
   double grad_norm = 0;  ///< of all gradients, before clipping
@@ -35,10 +35,14 @@ enum class Forward {
   stepwise,        ///< one Seq2Seq::step per target position, as search runs it (`nmt bench train --stepwise`)
 };
 
-/// zero_grad, forward in train mode, label-smoothed loss, backward, clipping and
-/// the optimizer step, with the batch moved to `device`. A non-finite loss or
-/// gradient skips the optimizer step (StepResult::applied).
-StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
-                      const TrainingConfig& t, torch::Device device, Forward forward = Forward::whole_sequence);
+/// One update from `batches` (training.update_freq of them; at least one):
+/// the gradients cleared, then for each batch a forward pass in train mode, its
+/// label-smoothed loss weighted by its share of all the batches' target tokens
+/// and backward, so that the summed gradient is that of one batch holding them
+/// all; then clipping and the optimizer step. Batches move to `device` one at a
+/// time. A non-finite loss or gradient skips the optimizer step (StepResult::applied).
+StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer,
+                      const std::vector<data::Batch>& batches, const TrainingConfig& t, torch::Device device,
+                      Forward forward = Forward::whole_sequence);
 
 }  // namespace nmt::train
