@@ -74,8 +74,8 @@ StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer,
                                                                       : model.forward(src, src_mask, tgt_in),
                                         batch.tgt_out.to(device), t.label_smoothing, Logits::consumed);
     // Each batch's mean loss, weighted by its share of the tokens: the mean over all of them.
-    const double share = batches.size() == 1 ? 1.0 : static_cast<double>(out.tokens) / all_tokens;
-    (batches.size() == 1 ? out.loss : out.loss * share).backward();
+    const double share = static_cast<double>(batch.tgt_tokens) / all_tokens;
+    (out.loss * share).backward();
     r.loss += out.loss.item<double>() * share;
     r.nll += out.nll.item<double>();
     r.tokens += out.tokens;
