@@ -12,7 +12,8 @@ per figure on stdout, then a markdown table; every raw run goes to --raw.
 ratio is nmt / peer for every metric: above 1 is better for rates, below 1 for
 times and memory (see "better"). --growth instead measures how nmt's cost grows
 with the work (lines translated, sentence length, batch tokens); --levers runs nmt
-against itself with one speed lever turned off at a time.
+against itself with one speed lever turned off at a time; --scale compares 2
+data-parallel processes of 1 thread with 1 process of 2 threads.
 """
 import argparse
 import json
@@ -233,6 +234,40 @@ def growth(args):
                               "step_ms_median": round(line["step_ms_median"], 1)}), flush=True)
 
 
+def scale(args):
+    """Data-parallel training on this machine: 2 processes x 1 thread (--nproc 2) against
+    1 process x 2 threads, both making the same updates (the single process with
+    update_freq 2), ABBA. Target tokens/s is the median over the progress windows
+    after the first; collective_wait_share is the part of rank 0's time spent blocked
+    in collectives (gradient sums backward did not hide, and waits for the other rank)."""
+    env = dict(os.environ, MULTI30K=args.data)
+    steps = 12 if args.quick else 40
+    configs = {"transformer": "configs/transformer-multi30k-cpu.json", "rnnsearch": "configs/rnnsearch-multi30k.json"}
+    sides = {"1x2": ["--threads", "2", "--set", "training.update_freq=2"], "2x1": ["--nproc", "2"]}
+    for name, config in configs.items():
+        if args.only and not any(o in name for o in args.only):
+            continue
+        runs = {side: [] for side in sides}
+        for r in range(args.repeat):
+            for side in (("1x2", "2x1") if r % 2 == 0 else ("2x1", "1x2")):
+                log(f"scale {name}: {side} (round {r + 1} of {args.repeat})")
+                work = f"{args.work}/scale-{name}-{side}"
+                subprocess.run(["rm", "-rf", work], check=True)
+                cmd = [os.path.join(ROOT, args.nmt), "-q", "train", "-c", config, "--set", f"model_dir={work}",
+                       "--set", f"training.max_steps={steps}", "--set", "training.log_every=4",
+                       "--set", "training.warmup=4000", "--set", "data.valid.src=", "--set", "data.valid.tgt="]
+                run_json(cmd + sides[side], ROOT, env)
+                with open(f"{work}/metrics.jsonl") as f:
+                    events = [e for e in map(json.loads, f) if e["event"] == "train"][1:]
+                runs[side].append({"tok_per_s": statistics.median(e["tgt_tok_per_s"] for e in events),
+                                   "wait": statistics.median(e.get("collective_wait_share", 0) for e in events)})
+        one, two = (statistics.median(x["tok_per_s"] for x in runs[s]) for s in ("1x2", "2x1"))
+        print(json.dumps({"scale": name, "metric": "tgt_tok_per_s", "1proc_x_2threads": round(one),
+                          "2procs_x_1thread": round(two), "ratio": round(two / one, 3),
+                          "collective_wait_share": round(statistics.median(x["wait"] for x in runs["2x1"]), 3)}),
+              flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer steps and sentences: about 10 minutes in all")
@@ -240,6 +275,7 @@ def main():
     ap.add_argument("--only", nargs="*", help="benchmarks whose name contains one of these")
     ap.add_argument("--growth", action="store_true", help="measure nmt's cost growth instead of comparing")
     ap.add_argument("--levers", action="store_true", help="measure what each speed lever buys, nmt against itself")
+    ap.add_argument("--scale", action="store_true", help="data-parallel: 2 processes x 1 thread against 1 x 2")
     ap.add_argument("--raw", help="write every run's full JSON line here")
     ap.add_argument("--nmt", default=os.environ.get("NMT", "build/nmt"))
     ap.add_argument("--data", default=os.environ.get("MULTI30K", os.path.join(ROOT, "../shared/data/multi30k")))
@@ -248,7 +284,7 @@ def main():
     args = ap.parse_args()
     args.data, args.peer_dir = os.path.abspath(args.data), os.path.abspath(args.peer_dir)
     log(f"{platform.node()}: {os.cpu_count()} cores; data {args.data}; peer {args.peer_dir}")
-    growth(args) if args.growth else levers(args) if args.levers else compare(args)
+    growth(args) if args.growth else levers(args) if args.levers else scale(args) if args.scale else compare(args)
 
 
 if __name__ == "__main__":

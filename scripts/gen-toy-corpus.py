@@ -17,6 +17,12 @@ Usage:
     scripts/gen-toy-corpus.py [--out DIR] [--seed N]
 
 Writes DIR/{train,valid,test}.{en,fr} (default DIR: <repo>/data/toy).
+
+    scripts/gen-toy-corpus.py --out DIR --stream N [--seed N]
+
+writes N training pairs to DIR/train.{en,fr} as they are generated, in constant
+memory and with repeats allowed: a corpus of WMT size (36M pairs) for timing
+`nmt prepare` and training at scale.
 """
 
 import argparse
@@ -1331,6 +1337,35 @@ def word_count(s):
     return sum(1 for w in s.split() if any(c.isalnum() for c in w))
 
 
+def sample(rng):
+    """One grammatical pair within the length limits, or None."""
+    res = wpick(rng, TEMPLATES)(rng)
+    if res is None:
+        return None
+    en_t, fr_t, punct = res
+    en = en_join(en_t, punct)
+    fr = fr_join(fr_t, punct)
+    if not (MIN_WORDS <= word_count(en) <= MAX_WORDS
+            and MIN_WORDS <= word_count(fr) <= MAX_WORDS):
+        return None
+    return en, fr
+
+
+def stream(seed, total, out):
+    rng = random.Random(seed)
+    with open(out / "train.en", "w", encoding="utf-8", newline="\n") as f_en, \
+            open(out / "train.fr", "w", encoding="utf-8", newline="\n") as f_fr:
+        written = 0
+        while written < total:
+            pair = sample(rng)
+            if pair is None:
+                continue
+            f_en.write(pair[0] + "\n")
+            f_fr.write(pair[1] + "\n")
+            written += 1
+    print("train: %d pairs" % total, file=sys.stderr)
+
+
 def generate(seed, total):
     rng = random.Random(seed)
     pairs = []
@@ -1341,16 +1376,10 @@ def generate(seed, total):
         attempts += 1
         if attempts > total * 200:
             raise SystemExit("could not generate enough distinct sentences")
-        tmpl = wpick(rng, TEMPLATES)
-        res = tmpl(rng)
-        if res is None:
+        pair = sample(rng)
+        if pair is None:
             continue
-        en_t, fr_t, punct = res
-        en = en_join(en_t, punct)
-        fr = fr_join(fr_t, punct)
-        if not (MIN_WORDS <= word_count(en) <= MAX_WORDS
-                and MIN_WORDS <= word_count(fr) <= MAX_WORDS):
-            continue
+        en, fr = pair
         if en in seen_en or fr in seen_fr:
             continue
         seen_en[en] = True
@@ -1366,9 +1395,14 @@ def main(argv=None):
     ap.add_argument("--out", default=None,
                     help="output directory (default: <repo>/data/toy)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument("--stream", type=int, metavar="N",
+                    help="write only N training pairs, repeats allowed, in constant memory")
     args = ap.parse_args(argv)
     out = Path(args.out) if args.out else repo / "data" / "toy"
     out.mkdir(parents=True, exist_ok=True)
+    if args.stream is not None:
+        stream(args.seed, args.stream, out)
+        return 0
 
     pairs = generate(args.seed, N_TRAIN + N_VALID + N_TEST)
     random.Random(args.seed + 1000003).shuffle(pairs)

@@ -8,6 +8,7 @@ set -euo pipefail
 
 packages=(
   libtorch-dev libopenblas0-pthread        # LibTorch; OpenBLAS behind its GEMMs (30x the reference BLAS)
+  libgloo-dev                              # headers of the Gloo collectives behind LibTorch's c10d (data-parallel training)
   libsentencepiece-dev sentencepiece       # subword vocabulary
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   libcairo2-dev fonts-dejavu-core          # attention heatmaps and training curves

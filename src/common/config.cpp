@@ -9,6 +9,7 @@
 #include <iomanip>
 #include <map>
 #include <sstream>
+#include <utility>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -478,11 +479,14 @@ void Config::validate(const std::map<std::string, std::string>& origins) const {
     const auto it = origins.find(key);
     return it != origins.end() ? it->second : "config key " + key;
   };
-  if (!training.max_time.empty()) {
+  // An empty max_time means no limit; dist_timeout always needs a duration.
+  for (const auto& [key, value] : {std::pair{"training.max_time", &training.max_time},
+                                    std::pair{"training.dist_timeout", &training.dist_timeout}}) {
+    if (value->empty() && value == &training.max_time) continue;
     try {
-      parse_duration(training.max_time);
+      parse_duration(*value);
     } catch (const std::invalid_argument& e) {
-      throw ConfigError(name("training.max_time") + ": " + e.what());
+      throw ConfigError(name(key) + ": " + e.what());
     }
   }
   try {

@@ -76,6 +76,9 @@ void tune_process(char** argv) {
       // then sleep) beat passive waits by 1.1-1.5x in beam search (docs/benchmarks.md).
       {"OMP_WAIT_POLICY", only_searches(argv) ? nullptr : "PASSIVE"},
       {"OPENBLAS_THREAD_TIMEOUT", "4"},
+      // c10d's sockets log each failed connect through glog, several lines on
+      // stderr; nmt reports what failed in one line of its own.
+      {"GLOG_minloglevel", "3"},
       {"OPENBLAS_CORETYPE", requested ? libraries.openblas : nullptr},
       {"ATEN_CPU_CAPABILITY", requested ? libraries.aten : nullptr},
       {"ONEDNN_MAX_CPU_ISA", requested ? libraries.onednn : nullptr},

@@ -10,7 +10,9 @@
 #include <stdexcept>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/record_function.h>
+#include <torch/version.h>
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
@@ -22,8 +24,10 @@
 namespace nmt::model {
 namespace {
 
-// What oneDNN's sgemm and nmt's loops take: an fp32 strided CPU tensor (or none).
+// What oneDNN's sgemm and nmt's loops take: an fp32 strided CPU tensor (or none),
+// outside autocast (whose casts only ATen's own operators make).
 bool fp32_cpu(const torch::Tensor& t) {
+  if (autocast_active()) return false;
   return !t.defined() || (t.is_cpu() && t.scalar_type() == torch::kFloat && t.layout() == torch::kStrided);
 }
 
@@ -396,6 +400,14 @@ Sgemm gemm_for(char transa) {
   return onednn_sgemm();
 }
 
+bool autocast_active() {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  return at::autocast::is_autocast_enabled(at::kCPU) || at::autocast::is_autocast_enabled(at::kCUDA);
+#else
+  return at::autocast::is_cpu_enabled() || at::autocast::is_enabled();
+#endif
+}
+
 torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
   if (!fp32_cpu(x) || !fp32_cpu(w) || !fp32_cpu(b) || x.dim() < 1 || w.dim() != 2 ||
       x.size(-1) != w.size(1))
@@ -406,7 +418,8 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch
 }
 
 StepWeight::StepWeight(const torch::Tensor& w) : w_(w) {
-  if (torch::GradMode::is_enabled() && w.requires_grad()) {
+  // Under autocast the steps' products are ATen's, in its precision: plain autograd sums their gradients.
+  if (torch::GradMode::is_enabled() && w.requires_grad() && !autocast_active()) {
     auto record = c10::make_intrusive<StepRecord>();
     alias_ = StepWeightSink::apply(w, record);
     steps_ = std::move(record);
@@ -562,7 +575,7 @@ class FusedDropout : public torch::autograd::Function<FusedDropout> {
 torch::Tensor dropout_after(const torch::Tensor& x, double p, bool train, bool relu) {
   if (!train || p <= 0) return relu ? torch::relu(x) : x;
   RECORD_FUNCTION("nmt::dropout", std::vector<c10::IValue>());
-  if (!x.is_cpu() || x.scalar_type() != torch::kFloat || p >= 1) {
+  if (!fp32_cpu(x) || p >= 1) {
     return torch::dropout(relu ? torch::relu(x) : x, p, train);
   }
   return FusedDropout::apply(x, p, relu);

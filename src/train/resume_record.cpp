@@ -69,6 +69,20 @@ ResumeRecord parse_resume_record(const std::string& text) {
   r.rng = member(m, "", "rng", json::value_t::object);
   member(r.rng, "rng", "cpu", json::value_t::string);  // restore_rng reads the hex
   if (r.rng.contains("cuda")) member(r.rng, "rng", "cuda", json::value_t::string);
+  if (m.contains("world_size")) {
+    r.world_size = count(m, "", "world_size", 1);
+    const json& others = member(m, "", "rank_rng", json::value_t::array);
+    if (static_cast<int64_t>(others.size()) != r.world_size - 1) {
+      throw std::invalid_argument("rank_rng holds " + std::to_string(others.size()) + " states, not the " +
+                                  std::to_string(r.world_size - 1) + " of ranks 1 to " + std::to_string(r.world_size - 1));
+    }
+    for (std::size_t i = 0; i < others.size(); ++i) {
+      const std::string at = "rank_rng[" + std::to_string(i) + "]";
+      if (!others[i].is_object()) throw std::invalid_argument(at + " is not an object");
+      member(others[i], at, "cpu", json::value_t::string);
+      r.rank_rng.push_back(others[i]);
+    }
+  }
   return r;
 }
 

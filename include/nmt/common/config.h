@@ -80,6 +80,13 @@ struct ChoiceNames<Schedule> {
   static constexpr const char* names[] = {"constant", "inverse_sqrt", "plateau"};
 };
 
+/// Arithmetic of training's forward and backward passes (training.precision).
+enum class Precision { fp32, bf16, fp16 };
+template <>
+struct ChoiceNames<Precision> {
+  static constexpr const char* names[] = {"fp32", "bf16", "fp16"};
+};
+
 struct FilePair {
   std::string src;
   std::string tgt;
@@ -243,6 +250,8 @@ struct TrainingConfig {
   int64_t threads = 0;
   int64_t max_bad_steps = 10;
   std::string max_time;  // a duration (parse_duration); empty: no limit
+  Precision precision = Precision::fp32;
+  std::string dist_timeout = "30m";  // a duration (parse_duration)
   double ema_decay = 0;
   int64_t keep_best = 0;
   int64_t plot_attention = 0;
@@ -299,6 +308,13 @@ struct TrainingConfig {
             Range::at_least(0));
     v.field("threads", threads, "Intra-op CPU threads; 0 uses every core. `--threads` overrides.",
             Range::at_least(0));
+    v.choice("precision", precision,
+             "Arithmetic of the forward and backward passes: fp32; bf16 (autocast; on a CPU where LibTorch's CPU "
+             "autocast supports it); fp16 (autocast with dynamic loss scaling, CUDA only). Weights, gradients and "
+             "optimizer state stay fp32, and checkpoints load in any precision.");
+    v.field("dist_timeout", dist_timeout,
+            "Data-parallel training: how long a rank waits for the others (rendezvous, every collective, rank 0's "
+            "validation) before it stops with an error naming what it waited for.");
     v.field("max_bad_steps", max_bad_steps,
             "Updates in a row whose loss or gradient is NaN or infinite (each one skipped) before training "
             "stops with an error; last.pt then holds the weights from before them.",

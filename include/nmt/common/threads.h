@@ -13,7 +13,8 @@ namespace nmt {
 /// them (passive, 4) and re-executes the program once, since both libraries read
 /// them when they are loaded, before main. The verbs that only search
 /// (translate, eval, bench translate) keep libgomp's own wait, which spins a
-/// while before sleeping. Under NMT_CPU_ISA (nmt/common/isa.h)
+/// while before sleeping. GLOG_minloglevel=3 keeps LibTorch's glog lines (c10d's
+/// failed connects) off stderr. Under NMT_CPU_ISA (nmt/common/isa.h)
 /// it also caps ATen, OpenBLAS and oneDNN at that level the same way. Values the
 /// user set are kept. A bad NMT_CPU_ISA or NMT_GEMM stops it with one line and exit 2.
 void tune_process(char** argv);

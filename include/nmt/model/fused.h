@@ -20,6 +20,11 @@
 
 namespace nmt::model {
 
+/// Whether LibTorch's autocast is on (CPU or CUDA) in this thread
+/// (training.precision bf16, fp16): the functions below then leave every
+/// product to ATen, whose operators autocast casts.
+bool autocast_active();
+
 /// x W^T + b, as torch::nn::functional::linear (x [..., K], W [N, K], b
 /// broadcastable to the output [..., N], or undefined), differentiable in all
 /// three. On the CPU in fp32 the forward product and backward's two run
@@ -35,7 +40,7 @@ torch::Tensor affine(const torch::Tensor& x, const torch::nn::LinearImpl& layer)
 /// product [N, T*B] x [T*B, K] where autograd would run T products of B rows
 /// and add their results T - 1 times (and, for a slice of a larger weight,
 /// scatter each into zeros of the whole). Use it for one forward and one
-/// backward (no retain_graph); outside autograd it is plain affine().
+/// backward (no retain_graph); outside autograd, or under autocast, it is plain affine().
 class StepWeight {
  public:
   explicit StepWeight(const torch::Tensor& w);

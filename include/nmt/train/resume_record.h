@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "nmt/data/batcher.h"
 #include "nmt/train/early_stopping.h"
@@ -21,6 +22,8 @@ struct ResumeRecord {
   ImprovementTracker::State early_stopping;
   double elapsed_s = 0;
   nlohmann::json rng;  // for restore_rng, which checks its hex strings
+  int64_t world_size = 1;  // data-parallel ranks of the run (absent in single-process records)
+  std::vector<nlohmann::json> rank_rng;  // ranks 1 to world_size - 1: their own random states
 };
 
 /// {"best", "has_best", "bad"}: what ImprovementTracker::State holds.

@@ -1,0 +1,579 @@
+#include "nmt/train/distributed.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+#ifdef NMT_HAVE_C10D
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/function_hook.h>
+#include <torch/csrc/autograd/variable.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+#endif
+
+#include "nmt/common/error.h"
+
+extern char** environ;
+
+namespace nmt::train {
+namespace {
+
+// `text` as a whole integer in [lo, hi], or a ConfigError naming `variable`.
+int parse_int(const std::string& variable, const std::string& text, int lo, int hi) {
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || v < lo || v > hi) {
+    throw ConfigError(fmt::format("{}='{}': expected a whole number from {} to {}", variable, text, lo, hi));
+  }
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+RankInfo RankInfo::from(const std::map<std::string, std::string>& env) {
+  const auto get = [&](const char* name) -> const std::string* {
+    const auto it = env.find(name);
+    return it == env.end() ? nullptr : &it->second;
+  };
+  constexpr int kMaxRanks = 1 << 20;
+  constexpr int kDefaultMasterPort = 29500;  // c10d's, as torchrun's
+  RankInfo who;
+  const char *world_var = "WORLD_SIZE", *rank_var = "RANK", *local_var = "LOCAL_RANK";
+  if (get("WORLD_SIZE") == nullptr && get("SLURM_NTASKS") != nullptr && get("SLURM_PROCID") != nullptr) {
+    world_var = "SLURM_NTASKS", rank_var = "SLURM_PROCID", local_var = "SLURM_LOCALID";
+  }
+  const std::string* world = get(world_var);
+  if (world == nullptr) {
+    if (get("RANK") != nullptr) throw ConfigError("RANK is set but WORLD_SIZE is not: set both, or neither");
+    return who;
+  }
+  who.world_size = parse_int(world_var, *world, 1, kMaxRanks);
+  const std::string* rank = get(rank_var);
+  if (rank == nullptr) {
+    throw ConfigError(fmt::format("{}={} is set but {} is not: each process needs its rank", world_var, *world,
+                                  rank_var));
+  }
+  who.rank = parse_int(rank_var, *rank, 0, kMaxRanks);
+  if (who.rank >= who.world_size) {
+    throw ConfigError(fmt::format("{}={} is out of range for {}={} (ranks 0 to {})", rank_var, who.rank, world_var,
+                                  who.world_size, who.world_size - 1));
+  }
+  who.local_rank = get(local_var) ? parse_int(local_var, *get(local_var), 0, kMaxRanks) : 0;
+  if (!who.distributed()) return who;
+  const std::string* addr = get("MASTER_ADDR");
+  if (addr == nullptr || addr->empty()) {
+    throw ConfigError(fmt::format("{}={} but MASTER_ADDR is not set: export the address of rank 0's host", world_var,
+                                  who.world_size));
+  }
+  who.master_addr = *addr;
+  who.master_port = get("MASTER_PORT") ? parse_int("MASTER_PORT", *get("MASTER_PORT"), 1, 65535)
+                                       : kDefaultMasterPort;
+  const char* local_size = get("LOCAL_WORLD_SIZE") ? "LOCAL_WORLD_SIZE" : "SLURM_NTASKS_PER_NODE";
+  if (get(local_size)) who.local_world_size = parse_int(local_size, *get(local_size), 1, kMaxRanks);
+  const std::string* agent = get("TORCHELASTIC_USE_AGENT_STORE");
+  who.launcher_store = agent != nullptr && *agent == "True";
+  if (who.launcher_store && get("TORCHELASTIC_RESTART_COUNT")) {
+    who.restart_count = parse_int("TORCHELASTIC_RESTART_COUNT", *get("TORCHELASTIC_RESTART_COUNT"), 0, kMaxRanks);
+  }
+  return who;
+}
+
+RankInfo RankInfo::from_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return from(env);
+}
+
+
+#ifdef NMT_HAVE_C10D
+
+namespace {
+
+// LibTorch 2 splits the process group into a front and per-device backends;
+// the collectives nmt calls are the backend's there and the group's in 1.13.
+#if TORCH_VERSION_MAJOR >= 2
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
+
+// The message of a c10d error, without the C++ backtrace LibTorch appends.
+std::string first_line(const std::exception& e) {
+  std::string s = e.what();
+  const auto nl = s.find('\n');
+  if (nl != std::string::npos) s.erase(nl);
+  return s;
+}
+
+bool is_loopback(const std::string& addr) { return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1"; }
+
+}  // namespace
+
+// Adds the seconds of its life to `total`.
+class Stopwatch {
+ public:
+  explicit Stopwatch(double& total) : total_(total), t0_(std::chrono::steady_clock::now()) {}
+  ~Stopwatch() { total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(); }
+
+ private:
+  double& total_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+struct ProcessGroup::Pending {
+  c10::intrusive_ptr<c10d::Work> work;
+  std::vector<at::Tensor> tensors;
+};
+
+struct ProcessGroup::Impl {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<Collectives> collectives;
+  std::string backend;
+};
+
+ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chrono::milliseconds timeout)
+    : who_(who), device_(device), timeout_(timeout), impl_(std::make_unique<Impl>()) {
+  const std::string where = fmt::format("{}:{} (MASTER_ADDR:MASTER_PORT)", who.master_addr, who.master_port);
+  try {
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<std::uint16_t>(who.master_port);
+    options.isServer = !who.launcher_store && who.rank == 0;
+    options.numWorkers = who.world_size;
+    options.waitWorkers = false;  // the process group's own rendezvous waits for them
+    options.timeout = timeout;
+    auto tcp = c10::make_intrusive<c10d::TCPStore>(who.master_addr, options);
+    // torchrun's agent keeps one prefix per restart attempt.
+    impl_->store = who.launcher_store ? c10::static_intrusive_pointer_cast<c10d::Store>(c10::make_intrusive<c10d::PrefixStore>(
+                                            "/worker/attempt_" + std::to_string(who.restart_count), tcp))
+                                      : c10::static_intrusive_pointer_cast<c10d::Store>(tcp);
+  } catch (const std::exception& e) {
+    throw SystemError(fmt::format("rank {}: no rendezvous at {} within {}s (training.dist_timeout): {}", who.rank,
+                                  where, timeout.count() / 1000.0, first_line(e)));
+  }
+  try {
+#ifdef USE_C10D_NCCL
+    if (device.is_cuda()) {
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = timeout;
+      impl_->collectives = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, who.rank, who.world_size, options);
+      impl_->backend = "nccl";
+      return;
+    }
+#endif
+    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+    if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME")) {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    } else if (is_loopback(who.master_addr)) {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    } else {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    }
+    impl_->collectives = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, who.rank, who.world_size, options);
+    impl_->backend = "gloo";
+  } catch (const std::exception& e) {
+    throw SystemError(fmt::format("rank {}: the {} ranks did not all join through {} within {}s "
+                                  "(training.dist_timeout): {}",
+                                  who.rank, who.world_size, where, timeout.count() / 1000.0, first_line(e)));
+  }
+}
+
+ProcessGroup::~ProcessGroup() = default;
+
+std::string ProcessGroup::backend() const { return impl_->backend; }
+
+void ProcessGroup::fail(const std::string& what, const std::exception& e) {
+  // Each rank that is still here says so in the store; whoever has not after a
+  // moment is the one that went away. Without the store, its host did.
+  std::string silent;
+  try {
+    impl_->store->set(fmt::format("nmt/alive/{}", who_.rank), std::vector<uint8_t>{1});
+    const auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(timeout_, std::chrono::seconds(3));
+    std::vector<int> missing;
+    do {
+      missing.clear();
+      for (int r = 0; r < who_.world_size; ++r) {
+        if (!impl_->store->check({fmt::format("nmt/alive/{}", r)})) missing.push_back(r);
+      }
+      if (missing.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } while (std::chrono::steady_clock::now() < deadline);
+    for (const int r : missing) silent += (silent.empty() ? "" : ", ") + std::to_string(r);
+    silent = missing.empty() ? "no rank is missing"
+                             : fmt::format("rank{} {} stopped answering", missing.size() > 1 ? "s" : "", silent);
+  } catch (const std::exception&) {
+    silent = who_.launcher_store
+                 ? fmt::format("the launcher's rendezvous store at {}:{} is gone", who_.master_addr, who_.master_port)
+                 : "rank 0 stopped answering (its rendezvous store is gone)";
+  }
+  throw SystemError(fmt::format("data-parallel training: {} while rank {} of {} was {}: {}", silent, who_.rank,
+                                who_.world_size, what, first_line(e)));
+}
+
+std::vector<double> ProcessGroup::sum(const std::vector<double>& values) {
+  std::vector<at::Tensor> t{torch::tensor(values, torch::dtype(torch::kFloat64)).to(device_)};
+  const Stopwatch watch(waited_);
+  try {
+    impl_->collectives->allreduce(t)->wait();
+  } catch (const std::exception& e) {
+    fail("summing over the ranks", e);
+  }
+  const auto cpu = t[0].cpu();
+  return {cpu.data_ptr<double>(), cpu.data_ptr<double>() + cpu.numel()};
+}
+
+std::vector<double> ProcessGroup::broadcast(const std::vector<double>& values) {
+  std::vector<torch::Tensor> t{torch::tensor(values, torch::dtype(torch::kFloat64)).to(device_)};
+  broadcast(t);
+  const auto cpu = t[0].cpu();
+  return {cpu.data_ptr<double>(), cpu.data_ptr<double>() + cpu.numel()};
+}
+
+void ProcessGroup::broadcast(std::vector<torch::Tensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  // One flat tensor per broadcast: the process group's list is one tensor per device.
+  std::vector<at::Tensor> flat{torch::cat(
+      [&] {
+        std::vector<torch::Tensor> parts;
+        for (const auto& t : tensors) parts.push_back(t.reshape({-1}).to(torch::kFloat64));
+        return parts;
+      }())};
+  const Stopwatch watch(waited_);
+  try {
+    c10d::BroadcastOptions options;
+    options.rootRank = 0;
+    impl_->collectives->broadcast(flat, options)->wait();
+  } catch (const std::exception& e) {
+    fail("receiving rank 0's values", e);
+  }
+  int64_t offset = 0;
+  for (auto& t : tensors) {
+    t.copy_(flat[0].narrow(0, offset, t.numel()).view(t.sizes()));
+    offset += t.numel();
+  }
+}
+
+std::vector<std::string> ProcessGroup::gather(const std::string& bytes) {
+  const int64_t call = gathers_++;
+  const auto key = [&](int r) { return fmt::format("nmt/gather/{}/{}", call, r); };
+  std::vector<std::string> all;
+  try {
+    if (who_.rank != 0) {
+      impl_->store->set(key(who_.rank), std::vector<uint8_t>(bytes.begin(), bytes.end()));
+      return all;
+    }
+    all.push_back(bytes);
+    for (int r = 1; r < who_.world_size; ++r) {
+      const auto v = impl_->store->get(key(r));
+      all.emplace_back(v.begin(), v.end());
+      impl_->store->deleteKey(key(r));
+    }
+  } catch (const std::exception& e) {
+    fail("gathering the ranks' random states", e);
+  }
+  return all;
+}
+
+std::shared_ptr<ProcessGroup::Pending> ProcessGroup::start_sum(torch::Tensor tensor) {
+  auto p = std::make_shared<Pending>();
+  p->tensors = {std::move(tensor)};
+  try {
+    p->work = impl_->collectives->allreduce(p->tensors);
+  } catch (const std::exception& e) {
+    fail("summing gradients", e);
+  }
+  return p;
+}
+
+void ProcessGroup::wait(Pending& pending) {
+  const Stopwatch watch(waited_);
+  try {
+    pending.work->wait();
+  } catch (const std::exception& e) {
+    fail("summing gradients", e);
+  }
+}
+
+// --- GradientBuckets --------------------------------------------------------
+
+struct GradientBuckets::Bucket {
+  torch::Tensor flat;                  // every gradient of the bucket, end to end
+  std::vector<std::size_t> params;     // indices into params_
+  std::size_t waiting = 0;             // gradients of the current backward still to come
+  std::shared_ptr<ProcessGroup::Pending> sum;  // started, not yet waited for
+};
+
+namespace {
+
+// Runs `ready` after a parameter's AccumulateGrad node has added its gradient.
+struct GradientReady : torch::autograd::FunctionPostHook {
+  explicit GradientReady(std::function<void()> ready) : ready_(std::move(ready)) {}
+  torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
+                                            const torch::autograd::variable_list& /*inputs*/) override {
+    ready_();
+    return outputs;
+  }
+  std::function<void()> ready_;
+};
+
+}  // namespace
+
+GradientBuckets::GradientBuckets(const std::vector<torch::Tensor>& params, ProcessGroup& group)
+    : group_(group), params_(params), bucket_of_(params.size()) {
+  torch::NoGradGuard no_grad;
+  // Backward reaches the parameters roughly in reverse order of registration.
+  int64_t cap = kFirstBucketBytes, bytes = 0;
+  for (std::size_t k = params_.size(); k-- > 0;) {
+    const auto& p = params_[k];
+    const int64_t size = p.numel() * static_cast<int64_t>(p.element_size());
+    const bool fits = !buckets_.empty() && bytes + size <= cap &&
+                      params_[buckets_.back().params.front()].options().type_equal(p.options());
+    if (!fits) {
+      if (!buckets_.empty()) cap = kBucketBytes;
+      buckets_.emplace_back();
+      bytes = 0;
+    }
+    buckets_.back().params.push_back(k);
+    bucket_of_[k] = buckets_.size() - 1;
+    bytes += size;
+  }
+  for (auto& b : buckets_) {
+    int64_t numel = 0;
+    for (const auto k : b.params) numel += params_[k].numel();
+    b.flat = torch::zeros({numel}, params_[b.params.front()].options());
+    int64_t offset = 0;
+    for (const auto k : b.params) {
+      params_[k].mutable_grad() = b.flat.narrow(0, offset, params_[k].numel()).view(params_[k].sizes());
+      offset += params_[k].numel();
+    }
+    b.waiting = b.params.size();
+  }
+  for (std::size_t k = 0; k < params_.size(); ++k) {
+    auto node = torch::autograd::impl::grad_accumulator(params_[k]);
+    node->add_post_hook(std::make_unique<GradientReady>([this, k] { on_gradient(k); }));
+    accumulators_.push_back(std::move(node));
+  }
+}
+
+GradientBuckets::~GradientBuckets() = default;
+
+int64_t GradientBuckets::buckets() const { return static_cast<int64_t>(buckets_.size()); }
+
+void GradientBuckets::zero() {
+  for (auto& b : buckets_) b.flat.zero_();
+}
+
+void GradientBuckets::sync_next_backward(bool sync) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sync_ = sync;
+}
+
+void GradientBuckets::on_gradient(std::size_t param) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!sync_) return;
+  Bucket& b = buckets_[bucket_of_[param]];
+  if (b.waiting > 0) --b.waiting;
+  // Sums start in bucket order on every rank, whatever order backward finished them in.
+  while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].waiting == 0) {
+    buckets_[next_bucket_].sum = group_.start_sum(buckets_[next_bucket_].flat);
+    ++next_bucket_;
+  }
+}
+
+void GradientBuckets::finish() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // A parameter that backward did not reach adds zeros.
+  for (; next_bucket_ < buckets_.size(); ++next_bucket_) {
+    buckets_[next_bucket_].sum = group_.start_sum(buckets_[next_bucket_].flat);
+  }
+  for (auto& b : buckets_) {
+    if (b.sum) group_.wait(*b.sum);
+    b.sum.reset();
+    b.waiting = b.params.size();
+    for (const auto k : b.params) {
+      // Backward adds into the views; anything that replaced one would leave it out of the sums.
+      TORCH_CHECK(params_[k].grad().is_alias_of(b.flat), "parameter ", k, "'s gradient is no longer its bucket's view");
+    }
+  }
+  next_bucket_ = 0;
+  sync_ = false;
+}
+
+// --- run_local_ranks ---------------------------------------------------------
+
+namespace {
+
+std::vector<pid_t> g_ranks;  // for the signal handler
+
+extern "C" void pass_signal_on(int sig) {
+  // A terminal's Ctrl-C reaches the ranks too: each handles SIGINT and SIGTERM once.
+  for (const pid_t pid : g_ranks) {
+    if (pid > 0) ::kill(pid, SIGTERM);  // -1 marks a rank that has exited (and kill(-1) would reach every process)
+  }
+  (void)sig;
+}
+
+// This process's command line, less --nproc and its value.
+std::vector<std::string> own_arguments_without_nproc() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  for (std::string a; std::getline(in, a, '\0');) args.push_back(a);
+  std::vector<std::string> kept;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--nproc") {
+      ++i;
+    } else if (args[i].rfind("--nproc=", 0) != 0) {
+      kept.push_back(args[i]);
+    }
+  }
+  return kept;
+}
+
+std::string describe(int rank, int status) {
+  if (WIFSIGNALED(status)) {
+    return fmt::format("rank {} was killed by signal {} ({})", rank, WTERMSIG(status), strsignal(WTERMSIG(status)));
+  }
+  return fmt::format("rank {} exited with status {}", rank, WEXITSTATUS(status));
+}
+
+}  // namespace
+
+int run_local_ranks(int nproc, std::chrono::milliseconds timeout) {
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (nproc > cores) {
+    throw ConfigError(fmt::format("--nproc {}: this machine has {} cores; one rank needs at least one", nproc, cores));
+  }
+  c10d::TCPStoreOptions options;
+  options.port = 0;  // any free port
+  options.isServer = true;
+  options.waitWorkers = false;
+  options.numWorkers = nproc;
+  options.timeout = timeout;
+  const auto store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", options);
+  const std::vector<std::string> args = own_arguments_without_nproc();
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  for (int rank = 0; rank < nproc; ++rank) {
+    // The environment is built before fork: between fork and exec only async-signal-safe calls.
+    std::map<std::string, std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string kv = *e;
+      env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+    }
+    // What torchrun sets for its workers, this process serving the store.
+    for (const auto& [k, v] : std::map<std::string, std::string>{
+             {"WORLD_SIZE", std::to_string(nproc)}, {"RANK", std::to_string(rank)},
+             {"LOCAL_RANK", std::to_string(rank)}, {"LOCAL_WORLD_SIZE", std::to_string(nproc)},
+             {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", std::to_string(store->getPort())},
+             {"TORCHELASTIC_USE_AGENT_STORE", "True"}, {"TORCHELASTIC_RESTART_COUNT", "0"}}) {
+      env[k] = v;
+    }
+    std::vector<std::string> lines;
+    for (const auto& [k, v] : env) lines.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& l : lines) envp.push_back(l.data());
+    envp.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw SystemError(fmt::format("--nproc: cannot start rank {}: {}", rank, std::strerror(errno)));
+    if (pid == 0) {
+      ::execve("/proc/self/exe", argv.data(), envp.data());
+      ::_exit(127);
+    }
+    g_ranks.push_back(pid);
+  }
+  struct sigaction sa {};
+  sa.sa_handler = pass_signal_on;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old_int {}, old_term {};
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+
+  int result = 0;
+  std::string killed;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // set by the first failure
+  for (std::size_t left = g_ranks.size(); left > 0;) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, deadline ? WNOHANG : 0);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid < 0) break;
+    if (pid == 0) {  // failed before: the others get dist_timeout to notice, and a moment more
+      if (std::chrono::steady_clock::now() > *deadline + std::chrono::seconds(5)) {
+        for (const pid_t p : g_ranks) {
+          if (p > 0) ::kill(p, SIGKILL);
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    const int rank = static_cast<int>(std::find(g_ranks.begin(), g_ranks.end(), pid) - g_ranks.begin());
+    if (rank >= static_cast<int>(g_ranks.size())) continue;
+    --left;
+    g_ranks[static_cast<std::size_t>(rank)] = -1;  // not signalled again
+    if (status == 0 || result != 0) continue;
+    result = WIFEXITED(status) ? WEXITSTATUS(status) : kExitRuntime;
+    if (WIFSIGNALED(status)) killed = describe(rank, status);
+    deadline = std::chrono::steady_clock::now() + timeout;
+  }
+  g_ranks.clear();
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (!killed.empty()) throw SystemError("nmt train --nproc: " + killed);
+  return result;
+}
+
+#else  // built without Gloo's headers: no process group can be made
+
+struct ProcessGroup::Pending {};
+struct ProcessGroup::Impl {};
+struct GradientBuckets::Bucket {};
+
+ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chrono::milliseconds timeout)
+    : who_(who), device_(device), timeout_(timeout) {
+  throw ConfigError(fmt::format("WORLD_SIZE={}: this nmt was built without data-parallel training (Gloo's headers "
+                                "were missing; on Debian: apt-get install libgloo-dev, then rebuild)",
+                                who.world_size));
+}
+ProcessGroup::~ProcessGroup() = default;
+GradientBuckets::~GradientBuckets() = default;
+int64_t GradientBuckets::buckets() const { return 0; }
+// Nothing below is reached: no ProcessGroup exists.
+std::string ProcessGroup::backend() const { return {}; }
+std::vector<double> ProcessGroup::sum(const std::vector<double>& values) { return values; }
+std::vector<double> ProcessGroup::broadcast(const std::vector<double>& values) { return values; }
+void ProcessGroup::broadcast(std::vector<torch::Tensor>&) {}
+std::vector<std::string> ProcessGroup::gather(const std::string& bytes) { return {bytes}; }
+GradientBuckets::GradientBuckets(const std::vector<torch::Tensor>&, ProcessGroup& group) : group_(group) {}
+void GradientBuckets::zero() {}
+void GradientBuckets::sync_next_backward(bool) {}
+void GradientBuckets::finish() {}
+int run_local_ranks(int nproc, std::chrono::milliseconds) {
+  throw ConfigError(fmt::format("--nproc {}: this nmt was built without data-parallel training (Gloo's headers were "
+                                "missing; on Debian: apt-get install libgloo-dev, then rebuild)", nproc));
+}
+
+#endif  // NMT_HAVE_C10D
+
+}  // namespace nmt::train
