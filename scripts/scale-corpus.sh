@@ -44,7 +44,7 @@ for size in 1M 6M 36M; do
   set_args=(-c configs/toy-transformer.json --set "model_dir=$dir"
     --set "data.train.src=$work/$size/train.en" --set "data.train.tgt=$work/$size/train.fr"
     --set data.valid.src= --set data.valid.tgt= --set data.test.src= --set data.test.tgt=
-    --set vocab.size=1000 --set training.batch_tokens=4096 --set training.max_steps=100
+    --set training.batch_tokens=4096 --set training.max_steps=100
     --set training.max_epochs=0 --set training.log_every=20)
   read -r prep_s prep_mb < <(measure "prepare-$size" "$nmt" -q prepare "${set_args[@]}")
   read -r train_s train_mb < <(measure "train-$size" "$nmt" -q train "${set_args[@]}")

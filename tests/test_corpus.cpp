@@ -160,7 +160,9 @@ TEST_F(BatcherTest, EpochCoversEveryPairOnceWithinTheBudget) {
   for (const int64_t pool : {int64_t{1} << 20, int64_t{4096}}) {  // one pool, and several
     Batcher b(c, {700, 7, true, pool});
     std::vector<int> seen(static_cast<std::size_t>(c.size()), 0);
-    for (const auto& batch : b.epoch_plan(1)) {
+    const auto plan = b.epoch_plan(1);
+    EXPECT_EQ(b.batches_in_epoch(1), static_cast<int64_t>(plan.size()));
+    for (const auto& batch : plan) {
       ASSERT_FALSE(batch.empty());
       int32_t longest = 0;
       for (const int64_t i : batch) {

@@ -104,6 +104,12 @@ std::vector<std::vector<int64_t>> Batcher::epoch_plan(int64_t epoch) const {
   return all;
 }
 
+int64_t Batcher::batches_in_epoch(int64_t epoch) const {
+  int64_t n = 0;
+  for (int64_t p = 0; p < num_pools(); ++p) n += static_cast<int64_t>(pool_plan(epoch, p).size());
+  return n;
+}
+
 void Batcher::seek(DataPosition pos) {
   pos_ = {pos.epoch, 0};
   pool_ = 0;

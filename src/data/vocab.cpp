@@ -225,7 +225,12 @@ void train_vocab(const std::vector<std::string>& inputs, const VocabConfig& conf
       {"bos_id", std::to_string(kBos)},
       {"eos_id", std::to_string(kEos)},
       {"num_threads", std::to_string(std::max(1, threads))},
-      {"minloglevel", "1"},
+      // Under RTLD_DEEPBIND SentencePiece writes its log to libstdc++'s own
+      // std::cerr, which nmt's copy of it (a copy relocation) has taken the place
+      // of, uninitialised: a warning there crashes (its "Too many sentences are
+      // loaded!" came with every corpus of over a million lines). Failures come
+      // back through its status, so only what aborts anyway is left to print.
+      {"minloglevel", "3"},
   };
   std::vector<const char*> keys, values;
   for (const auto& [k, v] : args) {

@@ -45,6 +45,24 @@ TEST(Cli, RangesOfFlagsReadAsTheConfigsDo) {
   expect_error(run_nmt("eval -r x -w 11"), 2, "--width: must be in [0, 10], got 11");
 }
 
+TEST(Cli, VocabularyTrainsOnOverAMillionLines) {
+  // SentencePiece warns past a million sentences; its warning used to crash
+  // nmt (src/data/vocab.cpp, minloglevel).
+  test::TempDir d;
+  std::string text;
+  const char* words[] = {"the", "cat", "dog", "sees", "a", "house", "red", "big"};
+  for (int i = 0; i < 600000; ++i) {
+    for (int w = 0; w < 4; ++w) text += std::string(words[(i * 7 + w * 3 + i / 8) % 8]) + (w < 3 ? " " : "\n");
+  }
+  test::write_file(d / "a.en", text);
+  test::write_file(d / "a.fr", text);
+  test::write_file(d / "c.json", R"({"data": {"train": {"src": ")" + (d / "a.en") + R"(", "tgt": ")" + (d / "a.fr") +
+                                     R"("}}, "vocab": {"size": 30}, "model_dir": ")" + (d / "m") + R"("})");
+  const auto r = run_nmt("-q prepare -c " + (d / "c.json"));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(d / "m/spm.model"));
+}
+
 TEST(Cli, EvalScoresStdinAndFiles) {
   test::TempDir d;
   test::write_file(d / "ref", "The cat is on the mat.\n");

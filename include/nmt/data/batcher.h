@@ -66,6 +66,8 @@ class Batcher {
 
   /// Every batch of one epoch, in order, as corpus indices.
   std::vector<std::vector<int64_t>> epoch_plan(int64_t epoch) const;
+  /// epoch_plan(epoch).size(), planned one pool at a time: memory O(pool).
+  int64_t batches_in_epoch(int64_t epoch) const;
 
  private:
   std::vector<std::vector<int64_t>> pool_plan(int64_t epoch, int64_t pool) const;
