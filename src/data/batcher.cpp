@@ -1,6 +1,7 @@
 #include "nmt/data/batcher.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "nmt/common/error.h"
@@ -92,6 +93,7 @@ std::vector<std::vector<int64_t>> Batcher::pool_plan(int64_t epoch, int64_t pool
   }
   if (!cur.empty()) batches.push_back(std::move(cur));
   if (opt_.shuffle) rng.shuffle(batches);
+  corpus_.release_pages();  // resident memory O(pool), not O(corpus)
   return batches;
 }
 
@@ -104,10 +106,13 @@ std::vector<std::vector<int64_t>> Batcher::epoch_plan(int64_t epoch) const {
   return all;
 }
 
-int64_t Batcher::batches_in_epoch(int64_t epoch) const {
-  int64_t n = 0;
-  for (int64_t p = 0; p < num_pools(); ++p) n += static_cast<int64_t>(pool_plan(epoch, p).size());
-  return n;
+int64_t Batcher::batches_per_epoch(int64_t epoch) const {
+  const auto first = pool_plan(epoch, 0);
+  if (num_pools() == 1) return static_cast<int64_t>(first.size());
+  std::size_t pairs = 0;
+  for (const auto& batch : first) pairs += batch.size();
+  return std::llround(static_cast<double>(first.size()) * static_cast<double>(corpus_.size()) /
+                      static_cast<double>(std::max<std::size_t>(pairs, 1)));
 }
 
 void Batcher::seek(DataPosition pos) {

@@ -233,6 +233,11 @@ void EncodedCorpus::read(uint64_t offset, int32_t len, std::vector<int32_t>& out
   }
 }
 
+void EncodedCorpus::release_pages() const {
+  // The mapping is read-only and shared: MADV_DONTNEED drops nothing but this process's page-table entries.
+  if (map_ && map_->data != nullptr) ::madvise(const_cast<char*>(map_->data), map_->size, MADV_DONTNEED);
+}
+
 void EncodedCorpus::src(int64_t i, std::vector<int32_t>& out) const { read(index_[i] + 8, src_len(i), out); }
 
 void EncodedCorpus::tgt(int64_t i, std::vector<int32_t>& out) const {

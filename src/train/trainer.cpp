@@ -167,7 +167,7 @@ void Trainer::setup() {
   optimizer_ = make_optimizer(t_, model_->parameters());
   if (t_.ema_decay > 0) average_.emplace(*model_, t_.ema_decay);
   batcher_.emplace(*data_.train, data::BatcherOptions::from_config(t_));
-  batches_per_epoch_ = batcher_->batches_in_epoch(1);
+  batches_per_epoch_ = batcher_->batches_per_epoch(1);
   if (leader()) metrics_.emplace(config_.model_dir + "/metrics.jsonl");
 
   int64_t params = 0;

@@ -313,8 +313,9 @@ struct TrainingConfig {
              "autocast supports it); fp16 (autocast with dynamic loss scaling, CUDA only). Weights, gradients and "
              "optimizer state stay fp32, and checkpoints load in any precision.");
     v.field("dist_timeout", dist_timeout,
-            "Data-parallel training: how long a rank waits for the others (rendezvous, every collective, rank 0's "
-            "validation) before it stops with an error naming what it waited for.");
+            "Data-parallel training: how long a rank waits for the others (the rendezvous, every collective, rank "
+            "0's data preparation and validation) before it stops with an error naming what it waited for; "
+            "`nmt prepare` first keeps a large corpus's encoding out of it.");
     v.field("max_bad_steps", max_bad_steps,
             "Updates in a row whose loss or gradient is NaN or infinite (each one skipped) before training "
             "stops with an error; last.pt then holds the weights from before them.",

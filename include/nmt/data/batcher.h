@@ -66,8 +66,10 @@ class Batcher {
 
   /// Every batch of one epoch, in order, as corpus indices.
   std::vector<std::vector<int64_t>> epoch_plan(int64_t epoch) const;
-  /// epoch_plan(epoch).size(), planned one pool at a time: memory O(pool).
-  int64_t batches_in_epoch(int64_t epoch) const;
+  /// epoch_plan(epoch).size() when the corpus is one pool; else the first
+  /// pool's batches scaled to the corpus (for progress lines and ETAs: planning
+  /// every pool of a 36M-pair corpus takes minutes).
+  int64_t batches_per_epoch(int64_t epoch) const;
 
  private:
   std::vector<std::vector<int64_t>> pool_plan(int64_t epoch, int64_t pool) const;

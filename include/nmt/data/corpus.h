@@ -37,6 +37,11 @@ class EncodedCorpus {
   /// Appends the ids of pair i's source (or target) side to `out`.
   void src(int64_t i, std::vector<int32_t>& out) const;
   void tgt(int64_t i, std::vector<int32_t>& out) const;
+  /// Lets go of the cache's pages this process has read: they stay in the
+  /// kernel's page cache, and a later read maps them again. A pass over every
+  /// pair (planning an epoch's batches) would otherwise keep the whole cache in
+  /// the process's resident memory, which then grows with the corpus.
+  void release_pages() const;
   const CorpusStats& stats() const { return stats_; }
 
  private:
