@@ -25,9 +25,13 @@ TEST(RankInfo, NoVariablesIsOneProcess) {
 }
 
 TEST(RankInfo, ReadsTorchrunsVariables) {
-  const RankInfo who = RankInfo::from({{"WORLD_SIZE", "8"}, {"RANK", "5"}, {"LOCAL_RANK", "1"},
-                                       {"LOCAL_WORLD_SIZE", "4"}, {"MASTER_ADDR", "10.0.0.2"},
-                                       {"MASTER_PORT", "29400"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+  const RankInfo who = RankInfo::from({{"WORLD_SIZE", "8"},
+                                       {"RANK", "5"},
+                                       {"LOCAL_RANK", "1"},
+                                       {"LOCAL_WORLD_SIZE", "4"},
+                                       {"MASTER_ADDR", "10.0.0.2"},
+                                       {"MASTER_PORT", "29400"},
+                                       {"TORCHELASTIC_USE_AGENT_STORE", "True"},
                                        {"TORCHELASTIC_RESTART_COUNT", "2"}});
   EXPECT_TRUE(who.distributed());
   EXPECT_EQ(who.rank, 5);
@@ -41,8 +45,11 @@ TEST(RankInfo, ReadsTorchrunsVariables) {
 }
 
 TEST(RankInfo, ReadsSlurmsVariablesWhenTorchrunsAreAbsent) {
-  const RankInfo who = RankInfo::from({{"SLURM_NTASKS", "4"}, {"SLURM_PROCID", "3"}, {"SLURM_LOCALID", "1"},
-                                       {"SLURM_NTASKS_PER_NODE", "2"}, {"MASTER_ADDR", "node01"}});
+  const RankInfo who = RankInfo::from({{"SLURM_NTASKS", "4"},
+                                       {"SLURM_PROCID", "3"},
+                                       {"SLURM_LOCALID", "1"},
+                                       {"SLURM_NTASKS_PER_NODE", "2"},
+                                       {"MASTER_ADDR", "node01"}});
   EXPECT_EQ(who.rank, 3);
   EXPECT_EQ(who.world_size, 4);
   EXPECT_EQ(who.local_rank, 1);
@@ -50,7 +57,8 @@ TEST(RankInfo, ReadsSlurmsVariablesWhenTorchrunsAreAbsent) {
   EXPECT_EQ(who.master_port, 29500);  // c10d's default
   EXPECT_FALSE(who.launcher_store);   // rank 0 serves the store
   // torchrun's variables win over SLURM's (torchrun inside an allocation).
-  EXPECT_EQ(RankInfo::from({{"SLURM_NTASKS", "4"}, {"SLURM_PROCID", "3"}, {"WORLD_SIZE", "1"}, {"RANK", "0"}}).world_size, 1);
+  EXPECT_EQ(
+      RankInfo::from({{"SLURM_NTASKS", "4"}, {"SLURM_PROCID", "3"}, {"WORLD_SIZE", "1"}, {"RANK", "0"}}).world_size, 1);
 }
 
 TEST(RankInfo, BadVariablesNameThemselves) {

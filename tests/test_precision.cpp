@@ -1,7 +1,6 @@
 // training.precision: bf16 autocast on the CPU, fp32 weights and gradients, and
 // fp16's dynamic loss scale.
 #include <gtest/gtest.h>
-
 #include <torch/torch.h>
 
 #include <numeric>
@@ -92,7 +91,8 @@ void expect_bf16_close_to_fp32(MakeModel make_model) {
 }
 
 TEST(Precision, Bf16UpdateIsCloseToFp32Rnnsearch) {
-  expect_bf16_close_to_fp32([](int64_t vocab) { return model::RNNSearch(test::tiny_rnnsearch(12), vocab, vocab, 0.0).ptr(); });
+  expect_bf16_close_to_fp32(
+      [](int64_t vocab) { return model::RNNSearch(test::tiny_rnnsearch(12), vocab, vocab, 0.0).ptr(); });
 }
 
 TEST(Precision, Bf16UpdateIsCloseToFp32Transformer) {

@@ -68,8 +68,8 @@ RankInfo RankInfo::from(const std::map<std::string, std::string>& env) {
   who.world_size = parse_int(world_var, *world, 1, kMaxRanks);
   const std::string* rank = get(rank_var);
   if (rank == nullptr) {
-    throw ConfigError(fmt::format("{}={} is set but {} is not: each process needs its rank", world_var, *world,
-                                  rank_var));
+    throw ConfigError(
+        fmt::format("{}={} is set but {} is not: each process needs its rank", world_var, *world, rank_var));
   }
   who.rank = parse_int(rank_var, *rank, 0, kMaxRanks);
   if (who.rank >= who.world_size) {
@@ -84,8 +84,7 @@ RankInfo RankInfo::from(const std::map<std::string, std::string>& env) {
                                   who.world_size));
   }
   who.master_addr = *addr;
-  who.master_port = get("MASTER_PORT") ? parse_int("MASTER_PORT", *get("MASTER_PORT"), 1, 65535)
-                                       : kDefaultMasterPort;
+  who.master_port = get("MASTER_PORT") ? parse_int("MASTER_PORT", *get("MASTER_PORT"), 1, 65535) : kDefaultMasterPort;
   const char* local_size = get("LOCAL_WORLD_SIZE") ? "LOCAL_WORLD_SIZE" : "SLURM_NTASKS_PER_NODE";
   if (get(local_size)) who.local_world_size = parse_int(local_size, *get(local_size), 1, kMaxRanks);
   const std::string* agent = get("TORCHELASTIC_USE_AGENT_STORE");
@@ -105,7 +104,6 @@ RankInfo RankInfo::from_environment() {
   }
   return from(env);
 }
-
 
 #ifdef NMT_HAVE_C10D
 
@@ -165,9 +163,10 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
     options.timeout = timeout;
     auto tcp = c10::make_intrusive<c10d::TCPStore>(who.master_addr, options);
     // torchrun's agent keeps one prefix per restart attempt.
-    impl_->store = who.launcher_store ? c10::static_intrusive_pointer_cast<c10d::Store>(c10::make_intrusive<c10d::PrefixStore>(
-                                            "/worker/attempt_" + std::to_string(who.restart_count), tcp))
-                                      : c10::static_intrusive_pointer_cast<c10d::Store>(tcp);
+    impl_->store = who.launcher_store
+                       ? c10::static_intrusive_pointer_cast<c10d::Store>(c10::make_intrusive<c10d::PrefixStore>(
+                             "/worker/attempt_" + std::to_string(who.restart_count), tcp))
+                       : c10::static_intrusive_pointer_cast<c10d::Store>(tcp);
   } catch (const std::exception& e) {
     throw SystemError(fmt::format("rank {}: no rendezvous at {} within {}s (training.dist_timeout): {}", who.rank,
                                   where, timeout.count() / 1000.0, first_line(e)));
@@ -193,9 +192,10 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
     impl_->collectives = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, who.rank, who.world_size, options);
     impl_->backend = "gloo";
   } catch (const std::exception& e) {
-    throw SystemError(fmt::format("rank {}: the {} ranks did not all join through {} within {}s "
-                                  "(training.dist_timeout): {}",
-                                  who.rank, who.world_size, where, timeout.count() / 1000.0, first_line(e)));
+    throw SystemError(
+        fmt::format("rank {}: the {} ranks did not all join through {} within {}s "
+                    "(training.dist_timeout): {}",
+                    who.rank, who.world_size, where, timeout.count() / 1000.0, first_line(e)));
   }
 }
 
@@ -209,7 +209,8 @@ void ProcessGroup::fail(const std::string& what, const std::exception& e) {
   std::string silent;
   try {
     impl_->store->set(fmt::format("nmt/alive/{}", who_.rank), std::vector<uint8_t>{1});
-    const auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(timeout_, std::chrono::seconds(3));
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(timeout_, std::chrono::seconds(3));
     std::vector<int> missing;
     do {
       missing.clear();
@@ -253,12 +254,11 @@ std::vector<double> ProcessGroup::broadcast(const std::vector<double>& values) {
 void ProcessGroup::broadcast(std::vector<torch::Tensor>& tensors) {
   torch::NoGradGuard no_grad;
   // One flat tensor per broadcast: the process group's list is one tensor per device.
-  std::vector<at::Tensor> flat{torch::cat(
-      [&] {
-        std::vector<torch::Tensor> parts;
-        for (const auto& t : tensors) parts.push_back(t.reshape({-1}).to(torch::kFloat64));
-        return parts;
-      }())};
+  std::vector<at::Tensor> flat{torch::cat([&] {
+    std::vector<torch::Tensor> parts;
+    for (const auto& t : tensors) parts.push_back(t.reshape({-1}).to(torch::kFloat64));
+    return parts;
+  }())};
   const Stopwatch watch(waited_);
   try {
     c10d::BroadcastOptions options;
@@ -318,9 +318,9 @@ void ProcessGroup::wait(Pending& pending) {
 // --- GradientBuckets --------------------------------------------------------
 
 struct GradientBuckets::Bucket {
-  torch::Tensor flat;                  // every gradient of the bucket, end to end
-  std::vector<std::size_t> params;     // indices into params_
-  std::size_t waiting = 0;             // gradients of the current backward still to come
+  torch::Tensor flat;                          // every gradient of the bucket, end to end
+  std::vector<std::size_t> params;             // indices into params_
+  std::size_t waiting = 0;                     // gradients of the current backward still to come
   std::shared_ptr<ProcessGroup::Pending> sum;  // started, not yet waited for
 };
 
@@ -484,11 +484,14 @@ int run_local_ranks(int nproc, std::chrono::milliseconds timeout) {
       env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
     }
     // What torchrun sets for its workers, this process serving the store.
-    for (const auto& [k, v] : std::map<std::string, std::string>{
-             {"WORLD_SIZE", std::to_string(nproc)}, {"RANK", std::to_string(rank)},
-             {"LOCAL_RANK", std::to_string(rank)}, {"LOCAL_WORLD_SIZE", std::to_string(nproc)},
-             {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", std::to_string(store->getPort())},
-             {"TORCHELASTIC_USE_AGENT_STORE", "True"}, {"TORCHELASTIC_RESTART_COUNT", "0"}}) {
+    for (const auto& [k, v] : std::map<std::string, std::string>{{"WORLD_SIZE", std::to_string(nproc)},
+                                                                 {"RANK", std::to_string(rank)},
+                                                                 {"LOCAL_RANK", std::to_string(rank)},
+                                                                 {"LOCAL_WORLD_SIZE", std::to_string(nproc)},
+                                                                 {"MASTER_ADDR", "127.0.0.1"},
+                                                                 {"MASTER_PORT", std::to_string(store->getPort())},
+                                                                 {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+                                                                 {"TORCHELASTIC_RESTART_COUNT", "0"}}) {
       env[k] = v;
     }
     std::vector<std::string> lines;
@@ -507,7 +510,8 @@ int run_local_ranks(int nproc, std::chrono::milliseconds timeout) {
   struct sigaction sa {};
   sa.sa_handler = pass_signal_on;
   sigemptyset(&sa.sa_mask);
-  struct sigaction old_int {}, old_term {};
+  struct sigaction old_int {
+  }, old_term{};
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
 
@@ -552,9 +556,10 @@ struct GradientBuckets::Bucket {};
 
 ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chrono::milliseconds timeout)
     : who_(who), device_(device), timeout_(timeout) {
-  throw ConfigError(fmt::format("WORLD_SIZE={}: this nmt was built without data-parallel training (Gloo's headers "
-                                "were missing; on Debian: apt-get install libgloo-dev, then rebuild)",
-                                who.world_size));
+  throw ConfigError(
+      fmt::format("WORLD_SIZE={}: this nmt was built without data-parallel training (Gloo's headers "
+                  "were missing; on Debian: apt-get install libgloo-dev, then rebuild)",
+                  who.world_size));
 }
 ProcessGroup::~ProcessGroup() = default;
 GradientBuckets::~GradientBuckets() = default;
@@ -570,8 +575,10 @@ void GradientBuckets::zero() {}
 void GradientBuckets::sync_next_backward(bool) {}
 void GradientBuckets::finish() {}
 int run_local_ranks(int nproc, std::chrono::milliseconds) {
-  throw ConfigError(fmt::format("--nproc {}: this nmt was built without data-parallel training (Gloo's headers were "
-                                "missing; on Debian: apt-get install libgloo-dev, then rebuild)", nproc));
+  throw ConfigError(
+      fmt::format("--nproc {}: this nmt was built without data-parallel training (Gloo's headers were "
+                  "missing; on Debian: apt-get install libgloo-dev, then rebuild)",
+                  nproc));
 }
 
 #endif  // NMT_HAVE_C10D

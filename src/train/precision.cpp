@@ -15,7 +15,9 @@ void set_enabled(torch::DeviceType d, bool on) { at::autocast::set_autocast_enab
 at::ScalarType dtype(torch::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
 void set_dtype(torch::DeviceType d, at::ScalarType t) { at::autocast::set_autocast_dtype(d, t); }
 #else
-bool enabled(torch::DeviceType d) { return d == torch::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
+bool enabled(torch::DeviceType d) {
+  return d == torch::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+}
 void set_enabled(torch::DeviceType d, bool on) {
   d == torch::kCUDA ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on);
 }

@@ -74,6 +74,7 @@ StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer,
   int64_t tokens = 0;
   for (const auto& batch : batches) tokens += batch.tgt_tokens;
   const double all_tokens = static_cast<double>(std::max<int64_t>(share != nullptr ? share->all_tokens : tokens, 1));
+  const double own_tokens = static_cast<double>(std::max<int64_t>(tokens, 1));  // r.loss is this rank's mean
   const bool counts = share == nullptr || !share->placeholder;
   const double loss_scale = precision != nullptr ? precision->scale() : 1.0;
   StepResult r;
@@ -97,7 +98,7 @@ StepResult train_step(model::Seq2Seq& model, torch::optim::Optimizer& optimizer,
     if (buckets != nullptr) buckets->sync_next_backward(i + 1 == batches.size());
     (out.loss * (weight * loss_scale)).backward();
     if (!counts) continue;
-    r.loss += out.loss.item<double>() * static_cast<double>(batch.tgt_tokens) / static_cast<double>(std::max<int64_t>(tokens, 1));
+    r.loss += out.loss.item<double>() * static_cast<double>(batch.tgt_tokens) / own_tokens;
     r.nll += out.nll.item<double>();
     r.tokens += out.tokens;
   }

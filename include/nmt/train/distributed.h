@@ -33,7 +33,7 @@ struct RankInfo {
   /// The rendezvous store is served by the launcher (torchrun's agent,
   /// `nmt train --nproc`), not by rank 0.
   bool launcher_store = false;
-  int restart_count = 0;  ///< TORCHELASTIC_RESTART_COUNT: each attempt rendezvous under its own prefix
+  int restart_count = 0;     ///< TORCHELASTIC_RESTART_COUNT: each attempt rendezvous under its own prefix
   int local_world_size = 1;  ///< ranks on this host (LOCAL_WORLD_SIZE, SLURM_NTASKS_PER_NODE), who share its cores
 
   bool distributed() const { return world_size > 1; }
@@ -129,7 +129,7 @@ class GradientBuckets {
   ProcessGroup& group_;
   std::vector<torch::Tensor> params_;
   std::vector<Bucket> buckets_;
-  std::vector<std::size_t> bucket_of_;  // param index -> bucket
+  std::vector<std::size_t> bucket_of_;               // param index -> bucket
   std::vector<std::shared_ptr<void>> accumulators_;  // keep the autograd nodes (and their hooks) alive
   std::mutex mutex_;
   bool sync_ = false;
