@@ -127,8 +127,6 @@ std::string first_line(const std::exception& e) {
 
 bool is_loopback(const std::string& addr) { return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1"; }
 
-}  // namespace
-
 // Adds the seconds of its life to `total`.
 class Stopwatch {
  public:
@@ -139,6 +137,8 @@ class Stopwatch {
   double& total_;
   std::chrono::steady_clock::time_point t0_;
 };
+
+}  // namespace
 
 struct ProcessGroup::Pending {
   c10::intrusive_ptr<c10d::Work> work;
