@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <memory>
 
@@ -33,8 +32,7 @@ void run_train(const TrainCliOptions& opt) {
       throw ConfigError("--nproc " + std::to_string(opt.nproc) + " starts ranks itself: do not also set WORLD_SIZE=" +
                         std::to_string(options.ranks.world_size) + " (torchrun, srun)");
     }
-    const int status = train::run_local_ranks(
-        opt.nproc, std::chrono::milliseconds(static_cast<int64_t>(parse_duration(config.training.dist_timeout) * 1000)));
+    const int status = train::run_local_ranks(opt.nproc, train::dist_timeout(config.training));
     if (status != 0) std::exit(status);  // the rank that failed has said why
     return;
   }

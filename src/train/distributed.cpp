@@ -95,14 +95,25 @@ RankInfo RankInfo::from(const std::map<std::string, std::string>& env) {
   return who;
 }
 
-RankInfo RankInfo::from_environment() {
+namespace {
+
+// This process's environment, name -> value.
+std::map<std::string, std::string> environment() {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv = *e;
     const auto eq = kv.find('=');
     if (eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
   }
-  return from(env);
+  return env;
+}
+
+}  // namespace
+
+RankInfo RankInfo::from_environment() { return from(environment()); }
+
+std::chrono::milliseconds dist_timeout(const TrainingConfig& training) {
+  return std::chrono::milliseconds(static_cast<int64_t>(parse_duration(training.dist_timeout) * 1000));
 }
 
 #ifdef NMT_HAVE_C10D
@@ -478,11 +489,7 @@ int run_local_ranks(int nproc, std::chrono::milliseconds timeout) {
 
   for (int rank = 0; rank < nproc; ++rank) {
     // The environment is built before fork: between fork and exec only async-signal-safe calls.
-    std::map<std::string, std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      const std::string kv = *e;
-      env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
-    }
+    std::map<std::string, std::string> env = environment();
     // What torchrun sets for its workers, this process serving the store.
     for (const auto& [k, v] : std::map<std::string, std::string>{{"WORLD_SIZE", std::to_string(nproc)},
                                                                  {"RANK", std::to_string(rank)},

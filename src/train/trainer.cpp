@@ -53,7 +53,8 @@ class Trainer {
         schedule_(config.training),
         early_stopping_(config.training.early_stopping),
         progress_(options.live_progress),
-        precision_(config.training.precision, device_) {}
+        precision_(config.training.precision, device_),
+        max_time_(config.training.max_time.empty() ? 0.0 : parse_duration(config.training.max_time)) {}
 
   TrainSummary run();
 
@@ -100,6 +101,7 @@ class Trainer {
   EarlyStopping early_stopping_;
   ProgressLine progress_;
   MixedPrecision precision_;
+  double max_time_;  // training.max_time in seconds; 0: no limit
 
   data::Dataset data_;
   std::optional<Validator> validator_;
@@ -247,7 +249,7 @@ double Trainer::train_step(const Update& update, int64_t all_tokens) {
   set_lr(*optimizer_, schedule_.lr(step_));
   const RankShare share{buckets_.get(), all_tokens, update.placeholder};
   const auto r = train::train_step(*model_, *optimizer_, update.batches, t_, device_, Forward::whole_sequence,
-                                   group_ ? &share : nullptr, t_.precision == Precision::fp32 ? nullptr : &precision_);
+                                   group_ ? &share : nullptr, &precision_);
   if (r.overflow) {
     if (metrics_) metrics_->write({{"event", "overflow"}, {"step", step_}, {"loss_scale", precision_.scale()}});
     progress_.clear();
@@ -404,9 +406,8 @@ Trainer::Update Trainer::next_update() {
 }
 
 std::string Trainer::stop_reason(int64_t tokens, int64_t* all_tokens) {
-  const double max_time = t_.max_time.empty() ? 0.0 : parse_duration(t_.max_time);
   bool interrupted = stop_requested();
-  bool out_of_time = max_time > 0 && elapsed_before_ + seconds_since(start_) >= max_time;
+  bool out_of_time = max_time_ > 0 && elapsed_before_ + seconds_since(start_) >= max_time_;
   *all_tokens = tokens;
   if (group_) {  // any rank's signal or clock stops them all, at the same update
     const auto all = group_->sum({static_cast<double>(tokens), interrupted ? 1.0 : 0.0, out_of_time ? 1.0 : 0.0});
@@ -434,8 +435,7 @@ TrainSummary Trainer::run() {
   }
   const StopSignals signals;
   if (options_.ranks.distributed()) {
-    group_ = std::make_unique<ProcessGroup>(options_.ranks, device_,
-                                            std::chrono::milliseconds(static_cast<int64_t>(parse_duration(t_.dist_timeout) * 1000)));
+    group_ = std::make_unique<ProcessGroup>(options_.ranks, device_, dist_timeout(t_));
   }
   setup();
   start_ = win_start_ = std::chrono::steady_clock::now();

@@ -18,6 +18,8 @@
 
 #include <torch/types.h>
 
+#include "nmt/common/config.h"
+
 namespace nmt::train {
 
 /// Who this process is among the ranks, from the variables torchrun sets
@@ -45,6 +47,9 @@ struct RankInfo {
   /// from() over this process's environment.
   static RankInfo from_environment();
 };
+
+/// training.dist_timeout as a duration.
+std::chrono::milliseconds dist_timeout(const TrainingConfig& training);
 
 /// `nmt train --nproc N`: serves a rendezvous store on 127.0.0.1 and runs this
 /// program's own command line, less --nproc, as N local ranks, each with the
