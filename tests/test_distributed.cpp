@@ -61,6 +61,13 @@ TEST(RankInfo, ReadsSlurmsVariablesWhenTorchrunsAreAbsent) {
       RankInfo::from({{"SLURM_NTASKS", "4"}, {"SLURM_PROCID", "3"}, {"WORLD_SIZE", "1"}, {"RANK", "0"}}).world_size, 1);
 }
 
+TEST(RankInfo, OneRankJoinsAGroupOnlyWhenToldWhere) {
+  EXPECT_FALSE(RankInfo::from({{"WORLD_SIZE", "1"}, {"RANK", "0"}}).distributed());
+  const RankInfo who = RankInfo::from({{"WORLD_SIZE", "1"}, {"RANK", "0"}, {"MASTER_ADDR", "127.0.0.1"}});
+  EXPECT_TRUE(who.distributed());  // as torchrun --nproc_per_node 1 starts it
+  EXPECT_EQ(who.world_size, 1);
+}
+
 TEST(RankInfo, BadVariablesNameThemselves) {
   expect_config_error({{"WORLD_SIZE", "2"}}, "WORLD_SIZE=2 is set but RANK is not");
   expect_config_error({{"RANK", "1"}}, "RANK is set but WORLD_SIZE is not");

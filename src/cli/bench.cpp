@@ -65,12 +65,18 @@ void run_bench_train(const BenchCliOptions& opt) {
   options.forward = opt.stepwise ? train::Forward::stepwise : train::Forward::whole_sequence;
   options.device = opt.device;
   options.threads = set_threads(opt.threads);
+  options.ranks = train::RankInfo::from_environment();
   const auto r = train::bench_training(config, options);
+  if (options.ranks.rank > 0) return;  // rank 0 reports for all
   print({
       {"bench", std::string("train/") + name_of(config.model.type)},
       {"config", opt.config},
       {"device", opt.device},
       {"threads", options.threads},
+      {"precision", name_of(config.training.precision)},
+      {"world_size", options.ranks.distributed() ? options.ranks.world_size : 0},
+      {"backend", r.backend},
+      {"collective_share", r.collective_seconds / r.seconds},
       {"steps", r.steps},
       {"warmup", options.warmup},
       {"batch_tokens", config.training.batch_tokens},
@@ -84,6 +90,7 @@ void run_bench_train(const BenchCliOptions& opt) {
       {"step_ms_median", r.step_ms_median},
       {"flops_per_tgt_token", r.flops / static_cast<double>(r.tgt_tokens)},
       {"achieved_gflops", r.achieved_gflops()},
+      {"gemm_size", options.gemm_size},
       {"gemm_gflops_before", r.gemm_before.best()},
       {"gemm_gflops_after", r.gemm_after.best()},
       {"gemm_gflops", r.gemm_gflops()},
@@ -154,14 +161,21 @@ Verb setup_bench(CLI::App& app) {
   };
 
   CLI::App* train = sub->add_subcommand(
-      "train", "Training: target tokens/s, median step, FLOPs per token, MFU against a 2048^2 GEMM, peak RSS");
+      "train", "Training: target tokens/s, median step, FLOPs per token, MFU against a square GEMM in the training "
+               "precision, peak RSS");
   train->add_option("-c,--config", opt->config, "JSON config file (its model_dir holds the vocabulary and cache)")
       ->required();
   train->add_option("--steps", opt->train.steps, "Timed updates")->capture_default_str()->check(within(Range::at_least(1)));
   train->add_option("--warmup", opt->train.warmup, "Untimed updates first")->capture_default_str()
       ->check(within(Range::at_least(0)));
+  train->add_option("--seconds", opt->train.seconds, "Stop the timed updates after this long (0: after --steps)")
+      ->capture_default_str()
+      ->check(within(Range::at_least(0)));
+  train->add_option("--gemm-size", opt->train.gemm_size, "Size n of the roofline's n x n x n GEMM")
+      ->capture_default_str()
+      ->check(within(Range::at_least(1)));
   train->add_option("--synthetic-len", opt->train.synthetic_len,
-                    "Random sentences of this many pieces a side instead of the corpus")->check(within(Range::at_least(1)));
+                    "Random sentences of this many pieces a side, over vocab.size pieces, instead of the corpus")->check(within(Range::at_least(1)));
   train->add_option("--profile", opt->train.profile,
                     "Record the timed steps' operations into this Chrome trace (scripts/profile.py sums it)");
   train->add_flag("--no-bucketing", opt->no_bucketing, "Batches without length bucketing (what bucketing buys)");

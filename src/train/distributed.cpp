@@ -21,8 +21,10 @@
 #include <torch/csrc/autograd/function_hook.h>
 #include <torch/csrc/autograd/variable.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -77,8 +79,8 @@ RankInfo RankInfo::from(const std::map<std::string, std::string>& env) {
                                   who.world_size, who.world_size - 1));
   }
   who.local_rank = get(local_var) ? parse_int(local_var, *get(local_var), 0, kMaxRanks) : 0;
-  if (!who.distributed()) return who;
   const std::string* addr = get("MASTER_ADDR");
+  if (who.world_size == 1 && (addr == nullptr || addr->empty())) return who;  // one process, no group
   if (addr == nullptr || addr->empty()) {
     throw ConfigError(fmt::format("{}={} but MASTER_ADDR is not set: export the address of rank 0's host", world_var,
                                   who.world_size));
@@ -112,6 +114,17 @@ std::map<std::string, std::string> environment() {
 
 RankInfo RankInfo::from_environment() { return from(environment()); }
 
+torch::Device rank_device(torch::Device device, const RankInfo& who) {
+  if (!device.is_cuda() || !who.distributed()) return device;
+  const auto gpus = static_cast<int>(torch::cuda::device_count());
+  if (who.local_rank >= gpus) {
+    throw ConfigError(fmt::format("LOCAL_RANK={} trains on GPU {}, and this host has {}: start one rank per GPU, or "
+                                  "train on the CPU (--device cpu)",
+                                  who.local_rank, who.local_rank, gpus));
+  }
+  return torch::Device(torch::kCUDA, static_cast<int8_t>(who.local_rank));
+}
+
 std::chrono::milliseconds dist_timeout(const TrainingConfig& training) {
   return std::chrono::milliseconds(static_cast<int64_t>(parse_duration(training.dist_timeout) * 1000));
 }
@@ -136,7 +149,9 @@ std::string first_line(const std::exception& e) {
   return s;
 }
 
+#ifdef USE_C10D_GLOO
 bool is_loopback(const std::string& addr) { return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1"; }
+#endif
 
 // Adds the seconds of its life to `total`.
 class Stopwatch {
@@ -164,6 +179,12 @@ struct ProcessGroup::Impl {
 
 ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chrono::milliseconds timeout)
     : who_(who), device_(device), timeout_(timeout), impl_(std::make_unique<Impl>()) {
+#ifndef USE_C10D_GLOO
+  if (!device.is_cuda()) {
+    throw ConfigError("data-parallel training on " + device.str() +
+                      " needs Gloo, and this nmt was built without Gloo's headers (Debian: libgloo-dev)");
+  }
+#endif
   const std::string where = fmt::format("{}:{} (MASTER_ADDR:MASTER_PORT)", who.master_addr, who.master_port);
   try {
     c10d::TCPStoreOptions options;
@@ -192,6 +213,7 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
       return;
     }
 #endif
+#ifdef USE_C10D_GLOO
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME")) {
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
@@ -202,6 +224,7 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
     }
     impl_->collectives = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, who.rank, who.world_size, options);
     impl_->backend = "gloo";
+#endif
   } catch (const std::exception& e) {
     throw SystemError(
         fmt::format("rank {}: the {} ranks did not all join through {} within {}s "

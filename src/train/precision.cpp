@@ -31,6 +31,15 @@ void set_dtype(torch::DeviceType d, at::ScalarType t) {
 
 }  // namespace
 
+torch::ScalarType compute_dtype(Precision precision) {
+  switch (precision) {
+    case Precision::bf16: return torch::kBFloat16;
+    case Precision::fp16: return torch::kHalf;
+    case Precision::fp32: break;
+  }
+  return torch::kFloat;
+}
+
 MixedPrecision::MixedPrecision(Precision precision, torch::Device device)
     : precision_(precision), device_(device), scale_(precision == Precision::fp16 ? kInitialScale : 1) {
   if (precision == Precision::fp16 && !device.is_cuda()) {
@@ -44,7 +53,7 @@ MixedPrecision::Scope::Scope(const MixedPrecision& mp)
   if (!active_) return;
   was_enabled_ = enabled(device_);
   old_dtype_ = dtype(device_);
-  set_dtype(device_, mp.precision() == Precision::bf16 ? at::kBFloat16 : at::kHalf);
+  set_dtype(device_, compute_dtype(mp.precision()));
   set_enabled(device_, true);
   at::autocast::increment_nesting();
 }

@@ -20,6 +20,7 @@
 #include "nmt/model/factory.h"
 #include "nmt/model/fused.h"
 #include "nmt/train/lr_schedule.h"
+#include "nmt/train/precision.h"
 
 namespace nmt::train {
 namespace {
@@ -32,6 +33,9 @@ void synchronize(torch::Device device) {
   // A host copy of a scalar waits for the device's queue.
   if (device.is_cuda()) torch::zeros({1}, torch::TensorOptions().device(device)).cpu();
 }
+
+// Random batches made for a run; longer runs cycle through them.
+constexpr int64_t kSyntheticBatches = 64;
 
 // `count` batches of random sentences with `len` pieces on both sides, as many
 // rows as fit `batch_tokens` padded target positions (len + eos each).
@@ -56,9 +60,9 @@ std::vector<data::Batch> synthetic_batches(int64_t count, int64_t len, int64_t b
 
 }  // namespace
 
-GemmRate gemm_gflops(int64_t n, torch::Device device) {
+GemmRate gemm_gflops(int64_t n, torch::Device device, torch::ScalarType dtype) {
   torch::NoGradGuard no_grad;
-  const auto opts = torch::TensorOptions().dtype(torch::kFloat).device(device);
+  const auto opts = torch::TensorOptions().dtype(dtype).device(device);
   const auto a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
   auto c = torch::empty({n, n}, opts);
   const auto best_rate = [&](const std::function<void()>& product) {
@@ -76,7 +80,7 @@ GemmRate gemm_gflops(int64_t n, torch::Device device) {
   };
   GemmRate rate;
   rate.libtorch = best_rate([&] { torch::mm_out(c, a, b); });
-  if (const auto sgemm = model::onednn_sgemm(); sgemm != nullptr && device.is_cpu()) {
+  if (const auto sgemm = model::onednn_sgemm(); sgemm != nullptr && device.is_cpu() && dtype == torch::kFloat) {
     rate.onednn = best_rate([&] {
       sgemm('N', 'N', n, n, n, 1.0f, a.data_ptr<float>(), n, b.data_ptr<float>(), n, 0.0f, c.data_ptr<float>(), n);
     });
@@ -94,29 +98,43 @@ double forward_macs(const model::Seq2Seq& model, const data::Batch& batch) {
 }
 
 TrainBench bench_training(const Config& config, const TrainBenchOptions& options) {
-  const torch::Device device = resolve_device(options.device);
-  const auto data = data::prepare_dataset(config, options.threads);
-  auto bo = data::BatcherOptions::from_config(config.training);
-  bo.bucket_by_length = options.bucketing;
-  const auto plan = data::Batcher(*data.train, bo).epoch_plan(1);
+  const torch::Device device = rank_device(resolve_device(options.device), options.ranks);
+  MixedPrecision precision(config.training.precision, device);
   torch::manual_seed(static_cast<uint64_t>(config.training.seed));
   std::vector<data::Batch> batches;
-  int64_t total = options.warmup + options.steps;
+  int64_t total = options.warmup + options.steps, src_vocab = config.vocab.size, tgt_vocab = config.vocab.size;
   if (options.synthetic_len > 0) {
-    batches = synthetic_batches(total, options.synthetic_len, config.training.batch_tokens, data.vocabs.tgt.size());
+    // Cycled: a time limit may take more updates than are worth holding.
+    batches = synthetic_batches(std::min<int64_t>(total, kSyntheticBatches), options.synthetic_len,
+                                config.training.batch_tokens, tgt_vocab);
   } else {
+    const auto data = data::prepare_dataset(config, options.threads);
+    src_vocab = data.vocabs.src.size(), tgt_vocab = data.vocabs.tgt.size();
+    auto bo = data::BatcherOptions::from_config(config.training);
+    bo.bucket_by_length = options.bucketing;
+    const auto plan = data::Batcher(*data.train, bo).epoch_plan(1);
     total = std::min<int64_t>(total, static_cast<int64_t>(plan.size()));
     for (int64_t i = 0; i < total; ++i) batches.push_back(data::collate(*data.train, plan[static_cast<std::size_t>(i)]));
   }
 
-  auto model = model::make_model(config, data.vocabs.src.size(), data.vocabs.tgt.size());
+  auto model = model::make_model(config, src_vocab, tgt_vocab);
   model->to(device);
+  std::unique_ptr<ProcessGroup> group;
+  std::unique_ptr<GradientBuckets> buckets;
+  if (options.ranks.distributed()) {
+    group = std::make_unique<ProcessGroup>(options.ranks, device, dist_timeout(config.training));
+    auto params = model->parameters();
+    group->broadcast(params);
+    buckets = std::make_unique<GradientBuckets>(params, *group);
+  }
   auto optimizer = make_optimizer(config.training, model->parameters());
   LrSchedule schedule(config.training);
 
   TrainBench r;
+  if (group) r.backend = group->backend();
   for (const auto& p : model->parameters()) r.parameters += p.numel();
-  r.gemm_before = gemm_gflops(2048, device);
+  const auto dtype = compute_dtype(config.training.precision);
+  r.gemm_before = gemm_gflops(options.gemm_size, device, dtype);
   std::vector<double> times;
 #ifdef NMT_HAS_RECORD_PROFILE
   std::optional<torch::autograd::profiler::RecordProfile> profile;
@@ -127,14 +145,24 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
   std::optional<int> profile;
   if (!options.profile.empty()) throw ConfigError("--profile: this LibTorch has no legacy profiler (RecordProfile)");
 #endif
+  double waited_before = 0;
   for (int64_t i = 0; i < total; ++i) {
+    if (i == options.warmup) {
 #ifdef NMT_HAS_RECORD_PROFILE
-    if (i == options.warmup && !options.profile.empty()) profile.emplace(options.profile);
+      if (!options.profile.empty()) profile.emplace(options.profile);
 #endif
-    const auto& batch = batches[static_cast<std::size_t>(i)];
+      if (group) waited_before = group->waited_seconds();
+    }
+    const auto& batch = batches[static_cast<std::size_t>(i) % batches.size()];
     const auto start = Clock::now();
     set_lr(*optimizer, schedule.lr(i));
-    train_step(*model, *optimizer, {batch}, config.training, device, options.forward);  // returns after loss.item(): synchronized
+    std::optional<RankShare> share;
+    if (group) {
+      share = RankShare{buckets.get(), static_cast<int64_t>(group->sum({static_cast<double>(batch.tgt_tokens)})[0])};
+    }
+    // train_step returns after loss.item(): synchronized
+    train_step(*model, *optimizer, {batch}, config.training, device, options.forward, share ? &*share : nullptr,
+               &precision);
     const double secs = seconds_since(start);
     if (i < options.warmup) continue;
     times.push_back(secs);
@@ -143,9 +171,19 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
     r.src_tokens += batch.src_tokens;
     r.flops += 6 * forward_macs(*model, batch);
     NMT_DEBUG("bench", "step {}: {:.1f} ms, {} target tokens", i + 1, 1e3 * secs, batch.tgt_tokens);
+    if (options.seconds > 0) {
+      bool out_of_time = r.seconds >= options.seconds;
+      if (group) {  // every rank stops after the same update: rank 0's clock decides (untimed)
+        const double waited = group->waited_seconds();
+        out_of_time = group->broadcast({out_of_time ? 1.0 : 0.0})[0] > 0;
+        waited_before += group->waited_seconds() - waited;
+      }
+      if (out_of_time) break;
+    }
   }
   profile.reset();  // writes the trace
-  r.gemm_after = gemm_gflops(2048, device);
+  if (group) r.collective_seconds = group->waited_seconds() - waited_before;
+  r.gemm_after = gemm_gflops(options.gemm_size, device, dtype);
   r.steps = static_cast<int64_t>(times.size());
   std::sort(times.begin(), times.end());
   if (!times.empty()) {

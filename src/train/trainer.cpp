@@ -76,9 +76,6 @@ class Trainer {
   bool leader() const { return options_.ranks.rank == 0; }
   /// The random state of every rank, for rank 0's next checkpoint (collective).
   void gather_rng();
-  static torch::Device rank_device(torch::Device d, const RankInfo& ranks) {
-    return d.is_cuda() && ranks.distributed() ? torch::Device(torch::kCUDA, static_cast<int8_t>(ranks.local_rank)) : d;
-  }
   void setup();
   void resume();
   double train_step(const Update& update, int64_t all_tokens);
@@ -110,8 +107,8 @@ class Trainer {
   std::optional<WeightAverage> average_;  // training.ema_decay > 0
   std::optional<data::Batcher> batcher_;
   std::optional<MetricsLog> metrics_;  // rank 0's
-  std::unique_ptr<ProcessGroup> group_;        // with more than one rank
-  std::unique_ptr<GradientBuckets> buckets_;   // with more than one rank
+  std::unique_ptr<ProcessGroup> group_;        // when options_.ranks.distributed()
+  std::unique_ptr<GradientBuckets> buckets_;   // with group_
   std::vector<nlohmann::json> rank_rng_;       // ranks 1..: their random states at the next save
   bool has_validation_ = false;
 
@@ -180,8 +177,8 @@ void Trainer::setup() {
            batches_per_epoch_, t_.batch_tokens,
            t_.update_freq > 1 ? fmt::format(", {} to an update (training.update_freq)", t_.update_freq) : "");
   if (group_) {
-    NMT_INFO("train", "data-parallel over {} ranks ({}, {} gradient buckets): {} batches to an update",
-             group_->size(), group_->backend(), buckets_->buckets(), group_->size() * t_.update_freq);
+    NMT_INFO("train", "data-parallel over {} rank{} ({}, {} gradient buckets): {} batches to an update",
+             group_->size(), group_->size() > 1 ? "s" : "", group_->backend(), buckets_->buckets(), group_->size() * t_.update_freq);
   }
   if (options_.resume) resume();
 }

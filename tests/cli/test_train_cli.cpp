@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -527,6 +528,42 @@ TEST(DataParallel, TwoRanksMakeTheUpdatesOfOneProcessWithUpdateFreq2) {
   const auto alone = run_nmt("-q train --threads 1 -c " + write_config(d, "alone", no_dropout));
   ASSERT_EQ(alone.code, 0) << alone.err;
   EXPECT_GT(weight_distance(d / "alone", d / "two"), 1e-3);
+}
+
+TEST(DataParallel, AGroupOfOneRankTrainsAsOneProcess) {
+  // What `torchrun --nproc_per_node 1` starts: the collectives run, and change nothing.
+  test::TempDir d;
+  const auto one = run_nmt("-q train --threads 1 -c " + write_config(d, "one", R"(, "max_steps": 6)"));
+  ASSERT_EQ(one.code, 0) << one.err;
+  const std::string group = "WORLD_SIZE=1 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port());
+  const int code = run_bash(d, group + " '" + NMT_BINARY + "' train --threads 1 -c '" +
+                                   write_config(d, "group", R"(, "max_steps": 6)") + "' 2>'" + (d / "err") + "'");
+  const std::string err = test::slurp(d / "err");
+  ASSERT_EQ(code, 0) << err;
+  EXPECT_NE(err.find("data-parallel over 1 rank ("), std::string::npos) << err;  // gloo, or nccl on a GPU
+  EXPECT_LE(weight_distance(d / "one", d / "group"), 1e-6);
+}
+
+TEST(DataParallel, BenchTrainSumsOverTheGroupAndStopsOnTime) {
+  // Synthetic batches read no corpus: data.train names files that do not exist.
+  test::TempDir d;
+  const std::string config = write_config(d, "model");
+  test::write_file(config, std::regex_replace(test::slurp(config), std::regex(R"("train": \{[^}]*\})"),
+                                              R"("train": {"src": "/nonexistent.en", "tgt": "/nonexistent.fr"})"));
+  const std::string bench = "'" + std::string(NMT_BINARY) + "' -q bench train --threads 1 --synthetic-len 6 -c '" +
+                            config + "' --warmup 1 --steps 3 --gemm-size 64";
+  ASSERT_EQ(run_bash(d, bench + " >'" + (d / "plain") + "' 2>&1"), 0) << test::slurp(d / "plain");
+  const auto plain = nlohmann::json::parse(test::slurp(d / "plain"));
+  EXPECT_EQ(plain.at("steps"), 3);
+  EXPECT_EQ(plain.at("world_size"), 0);
+  const std::string group = "WORLD_SIZE=1 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port());
+  ASSERT_EQ(run_bash(d, group + " " + bench + " --seconds 0.000001 >'" + (d / "group") + "' 2>&1"), 0)
+      << test::slurp(d / "group");
+  const auto grouped = nlohmann::json::parse(test::slurp(d / "group"));
+  EXPECT_EQ(grouped.at("steps"), 1);  // the first timed update took longer than --seconds
+  EXPECT_EQ(grouped.at("world_size"), 1);
+  EXPECT_EQ(grouped.at("backend"), "gloo");
+  EXPECT_GT(grouped.at("collective_share").get<double>(), 0.0);
 }
 
 TEST(DataParallel, AResumedTwoRankRunGivesTheSameLossesAndOnlyWithTwoRanks) {

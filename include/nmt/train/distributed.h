@@ -38,7 +38,10 @@ struct RankInfo {
   int restart_count = 0;     ///< TORCHELASTIC_RESTART_COUNT: each attempt rendezvous under its own prefix
   int local_world_size = 1;  ///< ranks on this host (LOCAL_WORLD_SIZE, SLURM_NTASKS_PER_NODE), who share its cores
 
-  bool distributed() const { return world_size > 1; }
+  /// Whether this process joins a process group: with more than one rank, or
+  /// with one when MASTER_ADDR says where (`torchrun --nproc_per_node 1`, as
+  /// PyTorch DDP would: the collectives then run, at the cost of one rank).
+  bool distributed() const { return !master_addr.empty(); }
 
   /// Reads `env` (name -> value). A WORLD_SIZE without RANK, a rank out of
   /// range, a missing MASTER_ADDR or a value that is not a number is a
@@ -47,6 +50,10 @@ struct RankInfo {
   /// from() over this process's environment.
   static RankInfo from_environment();
 };
+
+/// The device a rank trains on: on CUDA, the GPU of its LOCAL_RANK (a
+/// ConfigError where the host has fewer GPUs).
+torch::Device rank_device(torch::Device device, const RankInfo& who);
 
 /// training.dist_timeout as a duration.
 std::chrono::milliseconds dist_timeout(const TrainingConfig& training);

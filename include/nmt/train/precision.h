@@ -11,6 +11,9 @@
 
 namespace nmt::train {
 
+/// The dtype the precision's matrix products run in (autocast's, for bf16 and fp16).
+torch::ScalarType compute_dtype(Precision precision);
+
 class MixedPrecision {
  public:
   /// fp16 on anything but a CUDA device is a ConfigError.

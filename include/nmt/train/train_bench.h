@@ -1,7 +1,8 @@
-// Training throughput against the hardware: the fp32 GEMM roofline measured in
-// the same process, model FLOPs per target token, MFU and peak memory. The
-// FLOP count is the PyTorch peer's (../shared/peers/README.md): 6 x forward
-// multiply-adds of the matrix products, over real (unpadded) lengths.
+// Training throughput against the hardware: the GEMM roofline measured in the
+// same process (in training.precision's dtype), model FLOPs per target token,
+// MFU and peak memory. The FLOP count is the PyTorch peer's
+// (../shared/peers/README.md): 6 x forward multiply-adds of the matrix
+// products, over real (unpadded) lengths.
 #pragma once
 
 #include <algorithm>
@@ -13,19 +14,21 @@
 #include "nmt/common/config.h"
 #include "nmt/data/batcher.h"
 #include "nmt/model/seq2seq.h"
+#include "nmt/train/distributed.h"
 #include "nmt/train/step.h"
 
 namespace nmt::train {
 
-/// The GEMM roofline: best GFLOP/s of an n x n fp32 matrix product on
-/// `device`, through LibTorch's mm and, on the CPU where it is visible,
-/// through oneDNN's sgemm (which nmt's layers use, nmt/model/fused.h): 3
-/// warm-up calls, then the best of 3 loops of 10 calls, at 2 n^3 FLOPs each.
+/// The GEMM roofline: best GFLOP/s of an n x n matrix product in `dtype` on
+/// `device`, through LibTorch's mm and, for fp32 on the CPU where it is
+/// visible, through oneDNN's sgemm (which nmt's layers use,
+/// nmt/model/fused.h): 3 warm-up calls, then the best of 3 loops of 10 calls,
+/// at 2 n^3 FLOPs each.
 struct GemmRate {
   double libtorch = 0, onednn = 0;  ///< 0: not measured
   double best() const { return std::max(libtorch, onednn); }
 };
-GemmRate gemm_gflops(int64_t n, torch::Device device);
+GemmRate gemm_gflops(int64_t n, torch::Device device, torch::ScalarType dtype = torch::kFloat);
 
 /// Forward multiply-adds of the matrix products of `model` on one batch: the
 /// sum of Seq2Seq::forward_macs over its sentences, at their real lengths.
@@ -36,10 +39,20 @@ struct TrainBenchOptions {
   int64_t warmup = 5;   ///< untimed updates before them
   std::string device = "cpu";
   int threads = 1;      ///< as set by the caller; reported
+  /// Timed updates stop after this many seconds, even before `steps` (0: no limit).
+  double seconds = 0;
+  /// The roofline's GEMM is n x n x n: large enough for the device to reach its
+  /// peak (a GPU needs more than a CPU), small enough to take seconds.
+  int64_t gemm_size = 2048;
   /// When > 0: random sentences of exactly this many pieces on both sides, as
   /// many as fit training.batch_tokens, instead of the corpus (to show how the
-  /// cost grows with length).
+  /// cost grows with length, or to measure a model at its real sizes without
+  /// its corpus): vocab.size pieces a side, and no corpus is read.
   int64_t synthetic_len = 0;
+  /// When ranks.distributed(): the updates sum their gradients over the
+  /// ranks' process group (Gloo, or NCCL on CUDA), as `nmt train` does, so the
+  /// collectives' cost is in the figures (at world size 1 too).
+  RankInfo ranks;
   /// Levers off, to measure what they buy: corpus batches without length
   /// bucketing, and the decoder run step by step instead of whole-sequence.
   bool bucketing = true;
@@ -56,7 +69,9 @@ struct TrainBench {
   double seconds = 0;                      ///< summed time of the timed steps
   double step_ms_median = 0;
   double flops = 0;                        ///< model FLOPs of the timed steps
-  GemmRate gemm_before, gemm_after;
+  GemmRate gemm_before, gemm_after;  ///< in the dtype of training.precision
+  std::string backend;               ///< the process group's; empty without one
+  double collective_seconds = 0;     ///< of the timed steps, blocked in the process group's collectives
   double peak_rss_mb = 0;
   int64_t parameters = 0;
 
@@ -67,8 +82,9 @@ struct TrainBench {
 };
 
 /// Trains the config's model on the first warmup + steps batches of the seed's
-/// first epoch (collated before timing), exactly as `nmt train` updates, and
-/// times each update. Vocabulary and corpus cache live in config.model_dir.
+/// first epoch (collated before timing), exactly as `nmt train` updates (in
+/// training.precision), and times each update. Vocabulary and corpus cache live
+/// in config.model_dir.
 TrainBench bench_training(const Config& config, const TrainBenchOptions& options);
 
 }  // namespace nmt::train

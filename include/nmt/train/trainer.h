@@ -30,7 +30,7 @@ struct TrainSummary {
 /// error unless options.resume is set. SIGINT, SIGTERM or nmt::request_stop()
 /// (common/signals.h) saves last.pt after the current update and returns.
 ///
-/// With options.ranks.world_size > 1 this process is one rank of a
+/// With options.ranks.distributed() this process is one rank of a
 /// data-parallel run: every rank reads a disjoint share of each update's
 /// batches (batch i of the update goes to rank i mod world_size, in the order
 /// the seed and the epoch fix), the gradients are summed over the ranks, and
