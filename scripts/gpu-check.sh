@@ -50,7 +50,7 @@ build)
   secs=$((SECONDS - start))
   found() { if grep -q "^$1:PATH=/" "$build/CMakeCache.txt"; then echo true; else echo false; fi; }
   figure build_s "$secs" cores "$(nproc)" nccl "$(found NMT_NCCL_INCLUDE_DIR)" gloo "$(found NMT_GLOO_INCLUDE_DIR)" \
-    version "\"$("$build/nmt" --version 2>&1 | head -1)\"" \
+    version "\"$("$build/nmt" --version 2>&1 | head -2 | paste -sd ' ')\"" \
     gpu "\"$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)\""
   # Mixed precision (fp16 on CUDA among them), the rank variables, and nmt train
   # in a process group of one (NCCL on the GPU).

@@ -74,8 +74,8 @@ void run_bench_train(const BenchCliOptions& opt) {
       {"device", opt.device},
       {"threads", options.threads},
       {"precision", name_of(config.training.precision)},
-      {"world_size", options.ranks.distributed() ? options.ranks.world_size : 0},
-      {"backend", r.backend},
+      {"world_size", options.ranks.world_size},
+      {"backend", r.backend},  // empty: no process group
       {"collective_share", r.collective_seconds / r.seconds},
       {"steps", r.steps},
       {"warmup", options.warmup},

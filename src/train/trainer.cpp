@@ -177,8 +177,10 @@ void Trainer::setup() {
            batches_per_epoch_, t_.batch_tokens,
            t_.update_freq > 1 ? fmt::format(", {} to an update (training.update_freq)", t_.update_freq) : "");
   if (group_) {
-    NMT_INFO("train", "data-parallel over {} rank{} ({}, {} gradient buckets): {} batches to an update",
-             group_->size(), group_->size() > 1 ? "s" : "", group_->backend(), buckets_->buckets(), group_->size() * t_.update_freq);
+    const int64_t per_update = group_->size() * t_.update_freq;
+    NMT_INFO("train", "data-parallel over {} rank{} ({}, {} gradient buckets): {} batch{} to an update",
+             group_->size(), group_->size() > 1 ? "s" : "", group_->backend(), buckets_->buckets(), per_update,
+             per_update > 1 ? "es" : "");
   }
   if (options_.resume) resume();
 }

@@ -28,7 +28,7 @@ struct GemmRate {
   double libtorch = 0, onednn = 0;  ///< 0: not measured
   double best() const { return std::max(libtorch, onednn); }
 };
-GemmRate gemm_gflops(int64_t n, torch::Device device, torch::ScalarType dtype = torch::kFloat);
+GemmRate gemm_gflops(int64_t n, torch::Device device, torch::ScalarType dtype);
 
 /// Forward multiply-adds of the matrix products of `model` on one batch: the
 /// sum of Seq2Seq::forward_macs over its sentences, at their real lengths.
