@@ -4,7 +4,8 @@
 # one 10-minute call there; figures go to $OUT/figures.jsonl (one JSON line
 # each), logs to $OUT/logs/.
 #   scripts/gpu-check.sh pack      here: bundle .gpu-deps and copy Multi30k into
-#                                  data/multi30k (both git-ignored, both to carry)
+#                                  data/multi30k (both git-ignored, both to carry:
+#                                  the GPU machine has no ../shared; delete them after)
 #   scripts/gpu-check.sh build     there: configure and build build-gpu (timed),
 #                                  say whether NCCL and Gloo were found, run the
 #                                  precision tests (fp16 on CUDA among them)   ~5 min
@@ -31,7 +32,6 @@ figure() {
 
 case "$phase" in
 pack)
-  grep -qx '/.gpu-deps/' .git/info/exclude 2>/dev/null || echo '/.gpu-deps/' >>.git/info/exclude
   ../shared/gpu/bundle-deps.sh
   mkdir -p data/multi30k
   cp ../shared/data/multi30k/{train,val,test2016}.{en,fr} data/multi30k/

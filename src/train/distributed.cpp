@@ -376,6 +376,7 @@ struct GradientReady : torch::autograd::FunctionPostHook {
 GradientBuckets::GradientBuckets(const std::vector<torch::Tensor>& params, ProcessGroup& group)
     : group_(group), params_(params), bucket_of_(params.size()) {
   torch::NoGradGuard no_grad;
+  group_.broadcast(params_);
   // Backward reaches the parameters roughly in reverse order of registration.
   int64_t cap = kFirstBucketBytes, bytes = 0;
   for (std::size_t k = params_.size(); k-- > 0;) {

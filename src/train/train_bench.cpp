@@ -123,9 +123,7 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
   std::unique_ptr<GradientBuckets> buckets;
   if (options.ranks.distributed()) {
     group = std::make_unique<ProcessGroup>(options.ranks, device, dist_timeout(config.training));
-    auto params = model->parameters();
-    group->broadcast(params);
-    buckets = std::make_unique<GradientBuckets>(params, *group);
+    buckets = std::make_unique<GradientBuckets>(model->parameters(), *group);
   }
   auto optimizer = make_optimizer(config.training, model->parameters());
   LrSchedule schedule(config.training);

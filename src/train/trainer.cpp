@@ -157,9 +157,8 @@ void Trainer::setup() {
   model_ = model::make_model(config_, data_.vocabs.src.size(), data_.vocabs.tgt.size());
   model_->to(device_);
   if (group_) {
-    auto params = model_->parameters();
-    group_->broadcast(params);  // the same seed made the same weights; rank 0's are the ones kept
-    buckets_ = std::make_unique<GradientBuckets>(params, *group_);
+    // The same seed made the same weights; the buckets keep rank 0's.
+    buckets_ = std::make_unique<GradientBuckets>(model_->parameters(), *group_);
     // Each rank its own dropout masks.
     if (!leader()) torch::manual_seed(static_cast<uint64_t>(t_.seed) + static_cast<uint64_t>(group_->rank()));
   }

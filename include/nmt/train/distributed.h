@@ -119,6 +119,8 @@ class GradientBuckets {
   static constexpr int64_t kBucketBytes = 25 << 20;      ///< as PyTorch DDP's default
   static constexpr int64_t kFirstBucketBytes = 1 << 20;  ///< small, to start the first sum early
 
+  /// Gives every rank rank 0's values of `params` first (collective), as
+  /// PyTorch DDP does, so that all ranks start from the same weights.
   GradientBuckets(const std::vector<torch::Tensor>& params, ProcessGroup& group);
   ~GradientBuckets();
   GradientBuckets(const GradientBuckets&) = delete;
