@@ -1,5 +1,6 @@
 // Who a data-parallel rank is, from torchrun's or SLURM's variables
-// (train/distributed.h); the runs themselves are tests/cli/test_train_cli.cpp's.
+// (train/distributed.h), and what a build without a device's process group
+// says; the runs themselves are tests/cli/test_train_cli.cpp's.
 #include <gtest/gtest.h>
 
 #include "nmt/common/error.h"
@@ -78,6 +79,29 @@ TEST(RankInfo, BadVariablesNameThemselves) {
   expect_config_error({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}},
                       "MASTER_PORT='70000': expected a whole number from 1 to 65535");
   expect_config_error({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "0"}}, "SLURM_NTASKS=2 but MASTER_ADDR is not set");
+}
+
+// A build without the process group a device needs (NCCL for GPUs, Gloo for
+// the CPU) says which one, before it waits for any rank.
+TEST(ProcessGroup, ADeviceWhoseBackendThisBuildLacksIsOneErrorNamingIt) {
+#if defined(USE_C10D_NCCL) && defined(USE_C10D_GLOO)
+  GTEST_SKIP() << "this build has both process groups";
+#else
+#ifndef USE_C10D_NCCL
+  const torch::Device device(torch::kCUDA, 0);
+  const std::string needle = "data-parallel training on cuda:0 needs NCCL";
+#else
+  const torch::Device device(torch::kCPU);
+  const std::string needle = "data-parallel training on cpu needs Gloo";
+#endif
+  const RankInfo who = RankInfo::from({{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "1"}});
+  try {
+    ProcessGroup group(who, device, std::chrono::milliseconds(1000));
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+#endif
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <cairo.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -55,12 +56,17 @@ struct Png {
   std::size_t at_ = 0;
 };
 
-// The fill colours of an SVG's cells: the filled paths cairo writes for rectangles.
+// The fill colours of an SVG's cells (spaces removed): the filled paths cairo
+// writes for rectangles, as a style before cairo 1.17.6 and as attributes after.
 std::vector<std::string> svg_cell_fills(const std::string& svg) {
-  const std::regex cell(R"(<path style="[^"]*stroke:none;[^"]*fill:(rgb\([^)]*\))[^"]*" d="M [0-9.]+ [0-9.]+ L [0-9.]+ [0-9.]+ L [0-9.]+ [0-9.]+ L [0-9.]+ [0-9.]+ Z)");
+  const std::regex cell(
+      R"re(<path (?:style="[^"]*stroke:none;[^"]*fill:(rgb\([^)]*\))[^"]*"|fill-rule="[^"]*" fill="(rgb\([^)]*\))"[^>]*?))re"
+      R"re( d="M [0-9.]+ [0-9.]+ L [0-9.]+ [0-9.]+ L [0-9.]+ [0-9.]+ L [0-9.]+ [0-9.]+ Z)re");
   std::vector<std::string> fills;
   for (auto it = std::sregex_iterator(svg.begin(), svg.end(), cell); it != std::sregex_iterator(); ++it) {
-    fills.push_back((*it)[1]);
+    std::string fill = (*it)[1].matched ? (*it)[1] : (*it)[2];
+    fill.erase(std::remove(fill.begin(), fill.end(), ' '), fill.end());
+    fills.push_back(fill);
   }
   return fills;
 }
@@ -77,7 +83,7 @@ TEST(Heatmap, PngAndSvgOfTheExpectedSizeWithOneCellPerPair) {
     EXPECT_GE(size.height, static_cast<int>(22 * rows));
     const auto svg = render_heatmap(h, Format::svg);
     EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
-    EXPECT_NE(svg.find("width=\"" + std::to_string(size.width) + "pt\""), std::string::npos);
+    EXPECT_NE(svg.find("width=\"" + std::to_string(size.width) + "px\""), std::string::npos);
     EXPECT_EQ(svg_cell_fills(svg).size(), rows * columns);
   }
   // A diagonal of ones on zeros: the two ends of the colour map.

@@ -174,7 +174,7 @@ ModelSession open_model(const ModelOptions& opt) {
   NMT_INFO("translate", "{} {}, on {} ({} threads)", checkpoints,
            sampling.enabled() ? fmt::format("sampling {}, temperature {}, seed {}", d.sampling, d.temperature, d.seed)
                               : fmt::format("with beam {}, alpha {}", d.beam, d.alpha),
-           s.device.str(), threads);
+           describe_device(s.device), threads);
   return s;
 }
 

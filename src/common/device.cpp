@@ -23,4 +23,11 @@ torch::Device resolve_device(const std::string& name) {
   throw ConfigError("--device '" + name + "': expected cpu, cuda, cuda:N or auto");
 }
 
+std::string describe_device(const torch::Device& device) {
+#ifdef NMT_TORCH_CUDA
+  if (device.is_cpu() && !torch::cuda::is_available()) return "cpu (this LibTorch is built for CUDA; no GPU is usable here)";
+#endif
+  return device.str();
+}
+
 }  // namespace nmt

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <ATen/Parallel.h>
+#include <c10/util/Logging.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -76,9 +77,12 @@ void tune_process(char** argv) {
       // then sleep) beat passive waits by 1.1-1.5x in beam search (docs/benchmarks.md).
       {"OMP_WAIT_POLICY", only_searches(argv) ? nullptr : "PASSIVE"},
       {"OPENBLAS_THREAD_TIMEOUT", "4"},
-      // c10d's sockets log each failed connect through glog, several lines on
-      // stderr; nmt reports what failed in one line of its own.
+      // LibTorch's own log lines, its warnings among them, go through glog (1.13)
+      // or c10's logging (2.x, which c10::initLogging below tells): below fatal,
+      // none. c10d's sockets log each failed connect in several lines, and nmt
+      // reports what failed in one line of its own.
       {"GLOG_minloglevel", "3"},
+      {"TORCH_CPP_LOG_LEVEL", "FATAL"},
       {"OPENBLAS_CORETYPE", requested ? libraries.openblas : nullptr},
       {"ATEN_CPU_CAPABILITY", requested ? libraries.aten : nullptr},
       {"ONEDNN_MAX_CPU_ISA", requested ? libraries.onednn : nullptr},
@@ -91,6 +95,7 @@ void tune_process(char** argv) {
     }
   }
   if (changed) ::execv("/proc/self/exe", argv);  // returns only on failure: run untuned
+  c10::initLogging();
 }
 
 int available_cores() {
@@ -124,8 +129,12 @@ BlasInfo blas_info() {
 
 std::string runtime_summary() {
   std::string out = "LibTorch " TORCH_VERSION;
+#ifdef NMT_TORCH_CUDA
   out += torch::cuda::is_available() ? " (CUDA, " + std::to_string(torch::cuda::device_count()) + " devices)"
-                                     : " (CPU)";
+                                     : " (CUDA build; no GPU usable here)";
+#else
+  out += " (CPU)";
+#endif
   const BlasInfo blas = blas_info();
   out += "\nBLAS: ";
   if (!blas.config.empty()) {

@@ -144,8 +144,11 @@ struct LineSource {
 
 // SentencePiece's reason for a failure, without the status code, source
 // location and condition its messages often begin with
-// ("Internal: ./src/x.cc(580) [condition] message"); `fallback` if that is all.
+// ("Internal: ./src/x.cc(580) [condition] message"); `fallback` if that is all,
+// or if it only says that the file does not parse (0.2's "Internal: could not
+// parse ModelProto from PATH", where 0.1 says nothing).
 std::string spm_reason(std::string error, const char* fallback) {
+  if (error.find("could not parse ModelProto") != std::string::npos) return fallback;
   if (const auto at = error.find(".cc("); at != std::string::npos) {
     const auto end = error.find("] ", at);
     error = end == std::string::npos ? "" : error.substr(end + 2);

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 #include <torch/serialize.h>
+#include <torch/version.h>
 
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
@@ -79,6 +80,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
   torch::serialize::OutputArchive archive;
   archive.write("format", torch::tensor(kFormat));
   archive.write("meta", c10::IValue(meta));
+  archive.write("libtorch", c10::IValue(std::string(TORCH_VERSION)));
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
@@ -112,6 +114,8 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw CheckpointError("checkpoint '" + path + "' is not a file (a directory or a device)");
   }
+  // The LibTorch that wrote it, where it differs from this one, for messages.
+  std::string versions = " (this nmt runs on LibTorch " TORCH_VERSION ")";
   try {
     torch::serialize::InputArchive archive;
     std::string bytes = read_file(path);
@@ -120,6 +124,12 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
     // Tensors go straight to the model's device, whichever device saved them.
     const auto params = model.parameters();
     archive.load_from(in, params.empty() ? torch::Device(torch::kCPU) : params.front().device());
+    c10::IValue writer;  // absent in checkpoints of nmt before 2026-12-07
+    if (archive.try_read("libtorch", writer) && writer.isString()) {
+      versions = writer.toStringRef() == TORCH_VERSION
+                     ? ""
+                     : " (written with LibTorch " + writer.toStringRef() + ", read with " TORCH_VERSION ")";
+    }
     torch::Tensor format;
     archive.read("format", format);
     if (format.item<int64_t>() != kFormat) {
@@ -169,11 +179,11 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
   } catch (const CheckpointError&) {
     throw;
   } catch (const c10::Error& e) {
-    throw CheckpointError("checkpoint '" + path + "' is truncated, corrupt or for another model: " +
+    throw CheckpointError("checkpoint '" + path + "' is truncated, corrupt or for another model" + versions + ": " +
                           first_line(e.what_without_backtrace()));
   } catch (const std::exception& e) {
     // The archive reader also throws others, e.g. torch::jit::ErrorReport for a damaged type table.
-    throw CheckpointError("checkpoint '" + path + "' is truncated, corrupt or for another model: " +
+    throw CheckpointError("checkpoint '" + path + "' is truncated, corrupt or for another model" + versions + ": " +
                           first_line(e.what()));
   }
 }

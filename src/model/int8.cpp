@@ -196,7 +196,8 @@ int64_t packed_bytes() {
 torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
   State& s = state();
   const bool row_bias = b.defined() && b.dim() == 1;  // packed with the weight; any other bias is added after
-  const Packed& p = pack(s, w, row_bias ? b : torch::Tensor());
+  const torch::Tensor packed_bias = row_bias ? b : torch::Tensor();
+  const Packed& p = pack(s, w, packed_bias);
   const int64_t k = w.size(1);
   auto sizes = x.sizes().vec();
   sizes.back() = w.size(0);

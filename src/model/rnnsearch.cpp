@@ -107,8 +107,8 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> RNNSearchImpl::recur(con
 torch::Tensor RNNSearchImpl::output(const torch::Tensor& s, const torch::Tensor& emb, const torch::Tensor& ctx,
                                     const DecoderState* state) {
   auto t = affine(torch::cat({s, emb, ctx}, -1), *deep_);
-  auto sizes = t.sizes().vec();
-  sizes.back() = config_.maxout_dim;
+  std::vector<int64_t> sizes(t.sizes().begin(), t.sizes().end() - 1);
+  sizes.push_back(config_.maxout_dim);
   sizes.push_back(2);
   t = std::get<0>(t.view(sizes).max(-1));  // maxout over pairs
   t = dropout_->forward(t);

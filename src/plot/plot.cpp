@@ -78,6 +78,8 @@ std::string render(Size size, Format format, Paint paint) {
                       : cairo_image_surface_create(CAIRO_FORMAT_RGB24, size.width, size.height),
                   cairo_surface_destroy);
   check(cairo_surface_status(surface.get()), "cannot create a picture");
+  // In pixels, as large on screen as the PNG; cairo's default unit changed in 1.17.6 (pt before, none after).
+  if (format == Format::svg) cairo_svg_surface_set_document_unit(surface.get(), CAIRO_SVG_UNIT_PX);
   {
     Context cr(cairo_create(surface.get()), cairo_destroy);
     cairo_set_source_rgb(cr.get(), 1, 1, 1);

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 struct nmt_spm {
@@ -14,12 +15,15 @@ struct nmt_spm {
 
 namespace {
 
+// SentencePiece's status: util::Status before 0.2.1, absl::Status after.
+using Status = decltype(std::declval<const sentencepiece::SentenceIterator&>().status());
+
 class SourceIterator : public sentencepiece::SentenceIterator {
  public:
   SourceIterator(nmt_spm_source source, void* ctx) : source_(source), ctx_(ctx) { Next(); }
   bool done() const override { return done_; }
   const std::string& value() const override { return value_; }
-  sentencepiece::util::Status status() const override { return {}; }
+  Status status() const override { return {}; }
   void Next() override {
     const char* data = nullptr;
     std::size_t len = 0;
@@ -64,7 +68,7 @@ void nmt_spm_specials(const nmt_spm* sp, int out[4]) {
 
 void nmt_spm_encode(const nmt_spm* sp, const char* text, std::size_t len, nmt_spm_id_sink out, void* ctx) {
   std::vector<int> ids;
-  sp->processor.Encode(absl::string_view(text, len), &ids);
+  if (!sp->processor.Encode(absl::string_view(text, len), &ids).ok()) ids.clear();  // fails only on an unloaded model
   out(ctx, ids.data(), ids.size());
 }
 
@@ -72,7 +76,11 @@ void nmt_spm_piece(const nmt_spm* sp, int id, nmt_spm_sink out, void* ctx) { sen
 
 void nmt_spm_decode(const nmt_spm* sp, const int* ids, std::size_t n, nmt_spm_sink out, void* ctx) {
   std::string text;
-  sp->processor.Decode(std::vector<int>(ids, ids + n), &text);
+  // The vector overload every version has; 0.2.1 deprecates it for a span that 0.1 lacks.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  if (!sp->processor.Decode(std::vector<int>(ids, ids + n), &text).ok()) text.clear();  // as Encode
+#pragma GCC diagnostic pop
   send(out, ctx, text);
 }
 

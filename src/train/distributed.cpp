@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <optional>
 #include <thread>
 
@@ -129,6 +130,26 @@ std::chrono::milliseconds dist_timeout(const TrainingConfig& training) {
   return std::chrono::milliseconds(static_cast<int64_t>(parse_duration(training.dist_timeout) * 1000));
 }
 
+namespace {
+
+// Why this build cannot sum gradients over ranks on `device`; empty where it can.
+std::string missing_backend(const torch::Device& device) {
+#ifndef USE_C10D_NCCL
+  if (device.is_cuda()) {
+    return "needs NCCL, and this nmt was built without NCCL's headers (nccl.h: Debian's libnccl-dev, pip's "
+           "nvidia-nccl-cu12); install them and rebuild";
+  }
+#endif
+#ifndef USE_C10D_GLOO
+  if (!device.is_cuda()) {
+    return "needs Gloo, and this nmt was built without Gloo's headers (Debian: libgloo-dev); install them and rebuild";
+  }
+#endif
+  return {};
+}
+
+}  // namespace
+
 #ifdef NMT_HAVE_C10D
 
 namespace {
@@ -151,7 +172,39 @@ std::string first_line(const std::exception& e) {
 
 #ifdef USE_C10D_GLOO
 bool is_loopback(const std::string& addr) { return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1"; }
+
+// Drops what is written to std::cerr while it lives (its failures are exceptions).
+class QuietCerr {
+ public:
+  QuietCerr() : saved_(std::cerr.rdbuf(nullptr)) {}
+  ~QuietCerr() { std::cerr.rdbuf(saved_); }
+  QuietCerr(const QuietCerr&) = delete;
+  QuietCerr& operator=(const QuietCerr&) = delete;
+
+ private:
+  std::streambuf* saved_;
+};
 #endif
+
+// LibTorch 2.4 and later ask for TCPStore's libuv backend by default, which
+// builds without libuv (Debian's among them) refuse: the sockets backend every
+// version has serves a few hundred ranks well. A template: where the option does
+// not exist, the branch that sets it is discarded instead of compiled.
+template <typename Options>
+void use_sockets_backend(Options& options) {
+  if constexpr (requires { options.useLibUV; }) options.useLibUV = false;
+}
+
+c10d::TCPStoreOptions store_options(int port, bool server, int workers, std::chrono::milliseconds timeout) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(port);
+  options.isServer = server;
+  options.numWorkers = workers;
+  options.waitWorkers = false;  // the process group's own rendezvous waits for them
+  options.timeout = timeout;
+  use_sockets_backend(options);
+  return options;
+}
 
 // Adds the seconds of its life to `total`.
 class Stopwatch {
@@ -179,21 +232,13 @@ struct ProcessGroup::Impl {
 
 ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chrono::milliseconds timeout)
     : who_(who), device_(device), timeout_(timeout), impl_(std::make_unique<Impl>()) {
-#ifndef USE_C10D_GLOO
-  if (!device.is_cuda()) {
-    throw ConfigError("data-parallel training on " + device.str() +
-                      " needs Gloo, and this nmt was built without Gloo's headers (Debian: libgloo-dev)");
+  if (const auto why = missing_backend(device); !why.empty()) {
+    throw ConfigError("data-parallel training on " + device.str() + " " + why);
   }
-#endif
   const std::string where = fmt::format("{}:{} (MASTER_ADDR:MASTER_PORT)", who.master_addr, who.master_port);
   try {
-    c10d::TCPStoreOptions options;
-    options.port = static_cast<std::uint16_t>(who.master_port);
-    options.isServer = !who.launcher_store && who.rank == 0;
-    options.numWorkers = who.world_size;
-    options.waitWorkers = false;  // the process group's own rendezvous waits for them
-    options.timeout = timeout;
-    auto tcp = c10::make_intrusive<c10d::TCPStore>(who.master_addr, options);
+    auto tcp = c10::make_intrusive<c10d::TCPStore>(
+        who.master_addr, store_options(who.master_port, !who.launcher_store && who.rank == 0, who.world_size, timeout));
     // torchrun's agent keeps one prefix per restart attempt.
     impl_->store = who.launcher_store
                        ? c10::static_intrusive_pointer_cast<c10d::Store>(c10::make_intrusive<c10d::PrefixStore>(
@@ -222,7 +267,12 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
     } else {
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
-    impl_->collectives = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, who.rank, who.world_size, options);
+    {
+      // Gloo 2025 writes a line to std::cerr for every peer it connects to;
+      // what nmt needs to say about the group, it says in its own log.
+      const QuietCerr quiet;
+      impl_->collectives = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, who.rank, who.world_size, options);
+    }
     impl_->backend = "gloo";
 #endif
   } catch (const std::exception& e) {
@@ -407,7 +457,9 @@ GradientBuckets::GradientBuckets(const std::vector<torch::Tensor>& params, Proce
   for (std::size_t k = 0; k < params_.size(); ++k) {
     auto node = torch::autograd::impl::grad_accumulator(params_[k]);
     node->add_post_hook(std::make_unique<GradientReady>([this, k] { on_gradient(k); }));
-    accumulators_.push_back(std::move(node));
+    // Kept alive type-erased: LibTorch 2.14 hands out an intrusive_ptr here, earlier ones a shared_ptr.
+    void* raw = node.get();
+    accumulators_.emplace_back(raw, [node = std::move(node)](void*) {});
   }
 }
 
@@ -499,13 +551,8 @@ int run_local_ranks(int nproc, std::chrono::milliseconds timeout) {
   if (nproc > cores) {
     throw ConfigError(fmt::format("--nproc {}: this machine has {} cores; one rank needs at least one", nproc, cores));
   }
-  c10d::TCPStoreOptions options;
-  options.port = 0;  // any free port
-  options.isServer = true;
-  options.waitWorkers = false;
-  options.numWorkers = nproc;
-  options.timeout = timeout;
-  const auto store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", options);
+  // Port 0: any free one.
+  const auto store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", store_options(0, true, nproc, timeout));
   const std::vector<std::string> args = own_arguments_without_nproc();
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -579,7 +626,7 @@ int run_local_ranks(int nproc, std::chrono::milliseconds timeout) {
   return result;
 }
 
-#else  // built without Gloo's headers: no process group can be made
+#else  // built without Gloo's or NCCL's headers: no process group can be made
 
 struct ProcessGroup::Pending {};
 struct ProcessGroup::Impl {};
@@ -587,10 +634,8 @@ struct GradientBuckets::Bucket {};
 
 ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chrono::milliseconds timeout)
     : who_(who), device_(device), timeout_(timeout) {
-  throw ConfigError(
-      fmt::format("WORLD_SIZE={}: this nmt was built without data-parallel training (Gloo's headers "
-                  "were missing; on Debian: apt-get install libgloo-dev, then rebuild)",
-                  who.world_size));
+  throw ConfigError(fmt::format("WORLD_SIZE={}: data-parallel training on {} {}", who.world_size, device.str(),
+                                missing_backend(device)));
 }
 ProcessGroup::~ProcessGroup() = default;
 GradientBuckets::~GradientBuckets() = default;
@@ -607,9 +652,7 @@ void GradientBuckets::sync_next_backward(bool) {}
 void GradientBuckets::finish() {}
 int run_local_ranks(int nproc, std::chrono::milliseconds) {
   throw ConfigError(
-      fmt::format("--nproc {}: this nmt was built without data-parallel training (Gloo's headers were "
-                  "missing; on Debian: apt-get install libgloo-dev, then rebuild)",
-                  nproc));
+      fmt::format("--nproc {}: data-parallel training {}", nproc, missing_backend(torch::kCPU)));
 }
 
 #endif  // NMT_HAVE_C10D

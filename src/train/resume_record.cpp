@@ -55,23 +55,24 @@ ResumeRecord parse_resume_record(const std::string& text) {
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string("not JSON: ") + e.what());
   }
+  const std::string top;  // the record's own keys are named without a prefix
   ResumeRecord r;
-  r.step = count(m, "", "step", 0);
-  r.position = {count(m, "", "epoch", 1), count(m, "", "batch", 0)};
-  const json& schedule = member(m, "", "schedule", json::value_t::object);
+  r.step = count(m, top, "step", 0);
+  r.position = {count(m, top, "epoch", 1), count(m, top, "batch", 0)};
+  const json& schedule = member(m, top, "schedule", json::value_t::object);
   r.schedule = {real(schedule, "schedule", "scale"), tracker(schedule, "schedule")};
   if (!(r.schedule.scale > 0) || !std::isfinite(r.schedule.scale)) {
     throw std::invalid_argument("schedule.scale must be a positive number, got " + schedule.at("scale").dump());
   }
-  r.early_stopping = tracker(member(m, "", "early_stopping", json::value_t::object), "early_stopping");
-  r.elapsed_s = real(m, "", "elapsed_s");
+  r.early_stopping = tracker(member(m, top, "early_stopping", json::value_t::object), "early_stopping");
+  r.elapsed_s = real(m, top, "elapsed_s");
   if (!(r.elapsed_s >= 0)) throw std::invalid_argument("elapsed_s must be >= 0, got " + m.at("elapsed_s").dump());
-  r.rng = member(m, "", "rng", json::value_t::object);
+  r.rng = member(m, top, "rng", json::value_t::object);
   member(r.rng, "rng", "cpu", json::value_t::string);  // restore_rng reads the hex
   if (r.rng.contains("cuda")) member(r.rng, "rng", "cuda", json::value_t::string);
   if (m.contains("world_size")) {
-    r.world_size = count(m, "", "world_size", 1);
-    const json& others = member(m, "", "rank_rng", json::value_t::array);
+    r.world_size = count(m, top, "world_size", 1);
+    const json& others = member(m, top, "rank_rng", json::value_t::array);
     if (static_cast<int64_t>(others.size()) != r.world_size - 1) {
       throw std::invalid_argument("rank_rng holds " + std::to_string(others.size()) + " states, not the " +
                                   std::to_string(r.world_size - 1) + " of ranks 1 to " + std::to_string(r.world_size - 1));

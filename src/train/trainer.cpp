@@ -171,7 +171,7 @@ void Trainer::setup() {
   int64_t params = 0;
   for (const auto& p : model_->parameters()) params += p.numel();
   NMT_INFO("train", "{} model, {:.2f}M parameters, on {}; {} threads; {}", name_of(config_.model.type),
-           params / 1e6, device_.str(), options_.threads, name_of(t_.precision));
+           params / 1e6, describe_device(device_), options_.threads, name_of(t_.precision));
   NMT_INFO("train", "{} training pairs, {} batches of <= {} target tokens per epoch{}", data_.train->size(),
            batches_per_epoch_, t_.batch_tokens,
            t_.update_freq > 1 ? fmt::format(", {} to an update (training.update_freq)", t_.update_freq) : "");

@@ -25,7 +25,7 @@ TEST(Cli, HelpOnEveryVerb) {
         "bench translate"}) {
     const auto r = run_nmt(verb + " --help");
     EXPECT_EQ(r.code, 0) << verb;
-    EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
+    EXPECT_NE(r.out.find("[OPTIONS]"), std::string::npos) << verb;  // CLI11 2.6 drops the "Usage:" before it
   }
 }
 

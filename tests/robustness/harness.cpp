@@ -79,7 +79,9 @@ class Suite : public ::testing::Environment {
   }
   // Inline code in a table cell; doubled backticks where the text has one.
   static std::string code(const std::string& s) {
-    return s.find('`') == std::string::npos ? "`" + cell(s) + "`" : "`` " + cell(s) + " ``";
+    const std::string fence = s.find('`') == std::string::npos ? "`" : "``";
+    const std::string pad = fence.size() == 1 ? "" : " ";
+    return fence + pad + cell(s) + pad + fence;
   }
 
  private:

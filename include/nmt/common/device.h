@@ -11,4 +11,8 @@ namespace nmt {
 /// Asking for CUDA where LibTorch has none is a ConfigError.
 torch::Device resolve_device(const std::string& name);
 
+/// `device` for the log: "cpu" says so where this LibTorch is built for CUDA
+/// and no GPU is usable (--device auto's fallback).
+std::string describe_device(const torch::Device& device);
+
 }  // namespace nmt
