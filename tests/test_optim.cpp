@@ -3,12 +3,16 @@
 // keeps the same state.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <sstream>
+
 #include <torch/torch.h>
 
 #include "nmt/common/config.h"
 #include "nmt/common/isa.h"
 #include "nmt/train/fused_adam.h"
 #include "nmt/train/adadelta.h"
+#include "nmt/train/state_key.h"
 #include "nmt/train/step.h"
 #include "nmt/model/checkpoint.h"
 #include "test_util.h"
@@ -133,6 +137,64 @@ TEST(FusedAdam, ItsStateIsLibTorchsAndSurvivesACheckpoint) {
   update(b, opt_b);
   EXPECT_TRUE(torch::allclose(a->weight, b->weight, 1e-6, 1e-7));
   EXPECT_TRUE(torch::allclose(a->bias, b->bias, 1e-6, 1e-7));
+}
+
+// `opt`'s Optimizer::save archive with its parameters named as LibTorch `major`
+// names them: the TensorImpl's address in hexadecimal (1.x) or decimal (2.x).
+torch::serialize::InputArchive saved_as_by(const torch::optim::Optimizer& opt, int major) {
+  torch::serialize::OutputArchive out, states(out.compilation_unit()), groups(out.compilation_unit()),
+      group(out.compilation_unit()), options(out.compilation_unit());
+  out.write("pytorch_version", c10::IValue("1.5.0"));
+  const auto& params = opt.param_groups()[0].params();
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const auto address = reinterpret_cast<std::uintptr_t>(params[k].unsafeGetTensorImpl());
+    std::ostringstream name;
+    if (major >= 2) name << address; else name << "0x" << std::hex << address;
+    torch::serialize::OutputArchive state(out.compilation_unit());
+    opt.state().at(state_key(params[k]))->serialize(state);
+    states.write(name.str(), state);
+    group.write("params/" + std::to_string(k), c10::IValue(name.str()));
+  }
+  group.write("params/size", torch::tensor(static_cast<int64_t>(params.size())));
+  opt.param_groups()[0].options().serialize(options);
+  group.write("options", options);
+  groups.write("param_groups/size", torch::tensor(int64_t{1}));
+  groups.write("param_groups/0", group);
+  out.write("state", states);
+  out.write("param_groups", groups);
+  std::stringstream bytes;
+  out.save_to(bytes);
+  torch::serialize::InputArchive in;
+  in.load_from(bytes);
+  return in;
+}
+
+// Whichever LibTorch wrote a checkpoint, its optimizer state goes on as it was:
+// LibTorch 2's own reader takes 1.x's hexadecimal names for decimal ones and
+// loses the state.
+TEST(FusedAdamAndAdadelta, ReadTheStateAsEitherLibTorchNamesItsParameters) {
+  for (const int major : {1, 2}) {
+    auto a = tiny_linear(), b = tiny_linear(), c = tiny_linear(), e = tiny_linear();
+    FusedAdam adam_a(a->parameters(), torch::optim::AdamOptions(1e-2));
+    Adadelta delta_c(c->parameters(), AdadeltaOptions(1.0).rho(0.95));
+    update(a, adam_a);
+    update(c, delta_c);
+    FusedAdam adam_b(b->parameters(), torch::optim::AdamOptions(1e-2));
+    Adadelta delta_e(e->parameters(), AdadeltaOptions(1.0).rho(0.95));
+    for (auto [to, from] : {std::pair{b, a}, std::pair{e, c}}) {
+      to->weight.data().copy_(from->weight.data());
+      to->bias.data().copy_(from->bias.data());
+    }
+    auto adam_saved = saved_as_by(adam_a, major), delta_saved = saved_as_by(delta_c, major);
+    adam_b.load(adam_saved);
+    delta_e.load(delta_saved);
+    update(a, adam_a);
+    update(b, adam_b);
+    update(c, delta_c);
+    update(e, delta_e);
+    EXPECT_TRUE(torch::equal(a->weight, b->weight)) << "Adam, as LibTorch " << major << " names them";
+    EXPECT_TRUE(torch::equal(c->weight, e->weight)) << "Adadelta, as LibTorch " << major << " names them";
+  }
 }
 
 }  // namespace

@@ -69,8 +69,6 @@ void Adadelta::save(torch::serialize::OutputArchive& archive) const {
   torch::optim::serialize<AdadeltaParamState, AdadeltaOptions>(archive, *this);
 }
 
-void Adadelta::load(torch::serialize::InputArchive& archive) {
-  torch::optim::serialize<AdadeltaParamState, AdadeltaOptions>(archive, *this);
-}
+void Adadelta::load(torch::serialize::InputArchive& archive) { load_optimizer<AdadeltaParamState, AdadeltaOptions>(archive, *this); }
 
 }  // namespace nmt::train

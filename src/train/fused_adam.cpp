@@ -84,4 +84,8 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
   return loss;
 }
 
+void FusedAdam::load(torch::serialize::InputArchive& archive) {
+  load_optimizer<torch::optim::AdamParamState, torch::optim::AdamOptions>(archive, *this);
+}
+
 }  // namespace nmt::train

@@ -20,6 +20,8 @@ class FusedAdam : public torch::optim::Adam {
   FusedAdam(const std::vector<torch::Tensor>& params, torch::optim::AdamOptions defaults);
 
   torch::Tensor step(LossClosure closure = nullptr) override;
+  /// Reads what any LibTorch's Adam saved (load_optimizer in state_key.h).
+  void load(torch::serialize::InputArchive& archive) override;
 
  private:
   bool fusable() const;
