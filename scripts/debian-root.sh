@@ -5,6 +5,8 @@
 #   scripts/debian-root.sh sid scripts/demo.sh       # LibTorch 2.14, gcc 16
 #   scripts/debian-root.sh trixie-cuda bash          # a shell in the root of the CUDA
 #                                                    # LibTorch 2.6 (scripts/setup.sh --cuda)
+#   scripts/debian-root.sh trixie-bare ...           # a third, with LibTorch but none of nmt's other
+#                                                    # dependencies (scripts/gpu-check.sh rehearse)
 # A root is made once with debootstrap (minbase; main, contrib and non-free) and
 # cached on the machine in $NMT_ROOTS/NAME (default ~/.cache/nmt/roots), so every
 # clone shares it; inside it the scripts install their own packages, as a user
@@ -15,13 +17,13 @@
 # Needs root (debootstrap, mounts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/debian-root.sh trixie|trixie-cuda|sid [COMMAND [ARG...]]"
+usage="usage: scripts/debian-root.sh trixie|trixie-cuda|trixie-bare|sid [COMMAND [ARG...]]"
 [ $# -gt 0 ] || { echo "$usage" >&2; exit 2; }
 name=$1
 shift
 [ $# -gt 0 ] || set -- bash
-case "$name" in trixie | trixie-cuda | sid) ;; *)
-  echo "debian-root: unknown root '$name' (trixie, trixie-cuda or sid)" >&2
+case "$name" in trixie | trixie-cuda | trixie-bare | sid) ;; *)
+  echo "debian-root: unknown root '$name' (trixie, trixie-cuda, trixie-bare or sid)" >&2
   exit 2
   ;;
 esac
@@ -31,7 +33,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 roots=${NMT_ROOTS:-$HOME/.cache/nmt/roots}
 root=$roots/$name
-release=${name%-cuda}  # trixie-cuda: a second trixie root, for the CUDA LibTorch (scripts/setup.sh --cuda)
+release=${name%%-*}  # trixie-cuda, trixie-bare: more trixie roots, each with its own packages
 project=$PWD
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$roots"

@@ -3,22 +3,30 @@
 # GPU machine (../shared/gpu/README.md), whose time is short. Each phase fits
 # one 10-minute call there; figures go to $OUT/figures.jsonl (one JSON line
 # each), logs to $OUT/logs/.
-#   scripts/gpu-check.sh pack      here: bundle .gpu-deps and copy Multi30k into
+#   scripts/gpu-check.sh pack      here: bundle the dependencies into .gpu-deps
+#                                  (scripts/bundle-deps.sh) and copy Multi30k into
 #                                  data/multi30k (both git-ignored, both to carry:
 #                                  the GPU machine has no ../shared; delete them after)
-#   scripts/gpu-check.sh build     there: configure and build build-gpu (timed),
-#                                  say whether NCCL and Gloo were found, run the
-#                                  precision tests (fp16 on CUDA among them)   ~5 min
+#   scripts/gpu-check.sh rehearse  here, as root: pack's bundle, then the build phase
+#                                  in a Debian trixie root that has LibTorch 2.6 and
+#                                  a compiler, CMake and ninja, but none of nmt's other
+#                                  dependencies (not even pkg-config), as the GPU
+#                                  machine has; every test runs there
+#   scripts/gpu-check.sh build     there: configure and build build-gpu (timed)
+#                                  from the bundle, say whether NCCL and Gloo were
+#                                  found, run the precision tests (fp16 on CUDA
+#                                  among them)                                 ~5 min
 #   scripts/gpu-check.sh measure   there: transformer-multi30k for 2 minutes in
 #                                  fp32 and in bf16 (target tokens/s, dev BLEU);
 #                                  transformer-base sizes on random batches of 25k
 #                                  target tokens for 1 minute in bf16, through
 #                                  NCCL at world size 1 (tokens/s, MFU)        ~7 min
 # Overrides, to try the script on a CPU: DEVICE (cuda), TRAIN_TIME (2m),
-# BENCH_SECONDS (60), BASE_TOKENS (25000), GEMM_SIZE (8192), PRECISIONS ("fp32 bf16").
+# BENCH_SECONDS (60), BASE_TOKENS (25000), GEMM_SIZE (8192), PRECISIONS ("fp32 bf16"),
+# TESTS (the build phase's CTest regex).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-phase=${1:?usage: scripts/gpu-check.sh pack|build|measure}
+phase=${1:?usage: scripts/gpu-check.sh pack|rehearse|build|measure}
 out=${OUT:-/tmp/nmt-gpu-check}
 build=${BUILD_DIR:-build-gpu}
 mkdir -p "$out/logs"
@@ -32,11 +40,32 @@ figure() {
 
 case "$phase" in
 pack)
-  ../shared/gpu/bundle-deps.sh
+  scripts/bundle-deps.sh .gpu-deps
   mkdir -p data/multi30k
   cp ../shared/data/multi30k/{train,val,test2016}.{en,fr} data/multi30k/
   du -sh .gpu-deps data/multi30k
   echo 'carry: [".gpu-deps", "data/multi30k"]'
+  ;;
+
+rehearse)
+  scripts/bundle-deps.sh .gpu-deps
+  scripts/debian-root.sh trixie-bare scripts/gpu-check.sh in-bare-root
+  ;;
+
+in-bare-root)
+  # Inside rehearse's root, the GPU machine's situation: LibTorch (pip's torch ships
+  # Gloo's headers; Debian's are libgloo-dev), a compiler, CMake and ninja. Anything
+  # of nmt's installed here would hide a gap in the bundle.
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends libtorch-dev libgloo-dev libopenblas0-pthread g++ cmake ninja-build >/dev/null
+  ours=(libsentencepiece-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev libcairo2-dev libcairo2
+        fonts-dejavu-core pkgconf pkg-config)
+  present=$({ dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${ours[@]}" 2>/dev/null || true; } |
+    awk '$1 == "installed" {print $2}')
+  [ -z "$present" ] || { echo "gpu-check: this root has $present installed; the rehearsal needs it without" >&2; exit 1; }
+  echo "gpu-check: LibTorch $(dpkg-query -W -f='${Version}' libtorch-dev) and none of nmt's other dependencies" >&2
+  OUT=$build/gpu-check TESTS=. exec scripts/gpu-check.sh build
   ;;
 
 build)
@@ -51,19 +80,19 @@ build)
   found() { if grep -q "^$1:PATH=/" "$build/CMakeCache.txt"; then echo true; else echo false; fi; }
   figure build_s "$secs" cores "$(nproc)" nccl "$(found NMT_NCCL_INCLUDE_DIR)" gloo "$(found NMT_GLOO_INCLUDE_DIR)" \
     version "\"$("$build/nmt" --version 2>&1 | head -2 | paste -sd ' ')\"" \
-    gpu "\"$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)\""
+    gpu "\"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\""
   # Mixed precision (fp16 on CUDA among them), the rank variables, and nmt train
   # in a process group of one (NCCL on the GPU).
-  (cd "$build" && ctest -R 'Precision|RankInfo|AGroupOfOneRank' --output-on-failure -j 4) >"$out/logs/ctest.log" 2>&1 && rc=0 || rc=$?
+  (cd "$build" && ctest -R "${TESTS:-Precision|RankInfo|AGroupOfOneRank}" --output-on-failure -j "$(nproc)") >"$out/logs/ctest.log" 2>&1 && rc=0 || rc=$?
   tail -5 "$out/logs/ctest.log"
   figure tests "\"$(grep -o '[0-9]*% tests passed.*' "$out/logs/ctest.log")\"" \
-    cuda_tests_skipped "$(grep -c 'Skipped' "$out/logs/ctest.log" || true)"
+    tests_skipped "$(grep -c '(Skipped)$' "$out/logs/ctest.log" || true)"
   exit "$rc"
   ;;
 
 measure)
-  # The bundle's shared libraries (env.sh's LD_LIBRARY_PATH, without its need of a torch module).
-  export LD_LIBRARY_PATH="$PWD/.gpu-deps/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # shellcheck disable=SC1091
+  source .gpu-deps/env.sh
   nmt=$PWD/$build/nmt
   device=${DEVICE:-cuda}
   work=$(mktemp -d)
@@ -122,7 +151,7 @@ EOF
   cp "$work/base.json" "$out/logs/base.bench.json"
   ;;
 *)
-  echo "scripts/gpu-check.sh: unknown phase '$phase' (pack, build or measure)" >&2
+  echo "scripts/gpu-check.sh: unknown phase '$phase' (pack, rehearse, build or measure)" >&2
   exit 2
   ;;
 esac
