@@ -13,7 +13,9 @@ ratio is nmt / peer for every metric: above 1 is better for rates, below 1 for
 times and memory (see "better"). --growth instead measures how nmt's cost grows
 with the work (lines translated, sentence length, batch tokens); --levers runs nmt
 against itself with one speed lever turned off at a time; --scale compares 2
-data-parallel processes of 1 thread with 1 process of 2 threads.
+data-parallel processes of 1 thread with 1 process of 2 threads; --torch runs the
+comparison once per LibTorch, nmt and the peer each on this host's and on a Debian
+root's (scripts/debian-root.sh), all in one run.
 """
 import argparse
 import json
@@ -83,6 +85,18 @@ TARGETS = {
     ("translate/rnnsearch-small/beam5/forced", "sentences_per_s"): (">=", 3.0, "ratio"),
     ("translate/transformer-small/beam5/forced", "sentences_per_s"): (">=", 7.0, "ratio"),
 }
+# The peer runs with the thread settings nmt gives its own training (src/common/threads.cpp):
+# without them, on 2 cores, LibTorch's OpenMP workers spin while OpenBLAS's threads
+# compute, and the peer ran 1.3-12x slower here (4.1 against 51 sentences/s translating
+# under LibTorch 2.14; docs/benchmarks.md). --untuned-peer runs it with the defaults.
+PEER_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
+
+
+def peer_command(args, cmd):
+    """The peer's command line, with PEER_ENV unless --untuned-peer (as arguments: a Debian root drops the environment)."""
+    return cmd if args.untuned_peer else ["env"] + [f"{k}={v}" for k, v in PEER_ENV.items()] + cmd
+
+
 # What every nmt line says of the host, printed above the table.
 HOST_FIELDS = ("host_isa", "kernel_isa", "blas_core", "libtorch_mm_gflops", "onednn_sgemm_gflops")
 
@@ -122,7 +136,7 @@ def compare(args):
         for r in range(args.repeat):
             order = ("nmt", "peer") if r % 2 == 0 else ("peer", "nmt")
             for who in order:
-                cmd = nmt_cmd if who == "nmt" else peer_cmd
+                cmd = nmt_cmd if who == "nmt" else peer_command(args, peer_cmd)
                 log(f"{bench}: {who} (round {r + 1} of {args.repeat})")
                 line = run_json(cmd, ROOT if who == "nmt" else args.peer_dir, env)[0]
                 runs[who].append(line)
@@ -151,6 +165,57 @@ def compare(args):
             results.append(row)
     print("\nhost: " + ", ".join(f"{k} {v:.0f}" if isinstance(v, float) else f"{k} {v}" for k, v in host.items()))
     print_table(results)
+
+
+def on_torch(torch, cmd, cwd):
+    """cmd, run in cwd against the named LibTorch: this host's ("host") or a Debian root's, whose
+    nmt is build-NAME/nmt; the root sees this checkout and ../shared at their own paths."""
+    if torch == "host":
+        return cmd, cwd
+    if cmd[0].endswith("/nmt"):  # the peer's starts with env or python3
+        cmd = [os.path.join(ROOT, f"build-{torch}", "nmt")] + cmd[1:]
+    return [os.path.join(ROOT, "scripts", "debian-root.sh"), torch, "env", "-C", cwd] + cmd, ROOT
+
+
+def versions(args):
+    """Every benchmark, nmt and the peer, on each LibTorch in --torch, alternating in a rotating order."""
+    env = dict(os.environ, MULTI30K=args.data)
+    raw = open(args.raw, "w") if args.raw else None
+    selected = [b for b in benchmarks(args) if not args.only or any(o in b[0] for o in args.only)]
+    sides = [(who, torch) for torch in args.torch for who in ("nmt", "peer")]
+    rows = []
+    for bench, metrics, nmt_cmd, peer_cmd in selected:
+        runs = {side: [] for side in sides}
+        for r in range(args.repeat):
+            order = sides[r % len(sides):] + sides[:r % len(sides)]
+            for who, torch in (order if r % 2 == 0 else order[::-1]):
+                log(f"{bench}: {who} on {torch} (round {r + 1} of {args.repeat})")
+                cmd, cwd = on_torch(torch, nmt_cmd if who == "nmt" else peer_command(args, peer_cmd),
+                                    ROOT if who == "nmt" else args.peer_dir)
+                line = run_json(cmd, cwd, env)[0]
+                runs[(who, torch)].append(line)
+                if raw:
+                    raw.write(json.dumps({"bench": bench, "who": who, "torch": torch, "round": r + 1, **line}) + "\n")
+                    raw.flush()
+        for metric, nf, pf, better in metrics:
+            if better == "same":
+                continue
+            row = {"bench": bench, "metric": metric, "better": better}
+            for torch in args.torch:
+                nmt_runs, peer_runs = runs[("nmt", torch)], runs[("peer", torch)]
+                n = statistics.median(x[nf] for x in nmt_runs)
+                p = statistics.median(x[pf] for x in peer_runs)
+                row[torch] = {"libtorch": nmt_runs[0].get("libtorch"), "peer_torch": peer_runs[0].get("torch"),
+                              "nmt": round(n, 4), "peer": round(p, 4), "ratio": round(n / p, 3) if p else None}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    first = rows[0] if rows else {}
+    print("\n| bench | metric | " + " | ".join(
+        f"nmt, LibTorch {first[t]['libtorch']} | peer, torch {first[t]['peer_torch']} | nmt / peer" for t in args.torch) + " |")
+    print("|---|---|" + "---:|---:|---:|" * len(args.torch))
+    for row in rows:
+        print(f"| {row['bench']} | {row['metric']} | " + " | ".join(
+            f"{row[t]['nmt']:,.1f} | {row[t]['peer']:,.1f} | {row[t]['ratio']:.2f}" for t in args.torch) + " |")
 
 
 def print_table(results):
@@ -276,6 +341,10 @@ def main():
     ap.add_argument("--growth", action="store_true", help="measure nmt's cost growth instead of comparing")
     ap.add_argument("--levers", action="store_true", help="measure what each speed lever buys, nmt against itself")
     ap.add_argument("--scale", action="store_true", help="data-parallel: 2 processes x 1 thread against 1 x 2")
+    ap.add_argument("--torch", type=lambda v: v.split(","),
+                    help="comma-separated LibTorches to compare on: host, trixie, sid (Debian roots)")
+    ap.add_argument("--untuned-peer", action="store_true",
+                    help="run the peer with LibTorch's and OpenBLAS's default thread waits (see PEER_ENV)")
     ap.add_argument("--raw", help="write every run's full JSON line here")
     ap.add_argument("--nmt", default=os.environ.get("NMT", "build/nmt"))
     ap.add_argument("--data", default=os.environ.get("MULTI30K", os.path.join(ROOT, "../shared/data/multi30k")))
@@ -284,7 +353,10 @@ def main():
     args = ap.parse_args()
     args.data, args.peer_dir = os.path.abspath(args.data), os.path.abspath(args.peer_dir)
     log(f"{platform.node()}: {os.cpu_count()} cores; data {args.data}; peer {args.peer_dir}")
-    growth(args) if args.growth else levers(args) if args.levers else scale(args) if args.scale else compare(args)
+    if args.torch:
+        versions(args)
+    else:
+        growth(args) if args.growth else levers(args) if args.levers else scale(args) if args.scale else compare(args)
 
 
 if __name__ == "__main__":

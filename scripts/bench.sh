@@ -5,6 +5,10 @@
 #   scripts/bench.sh --growth   how nmt's cost grows with lines, length and batch size
 #   scripts/bench.sh --levers   what each speed lever buys: nmt with and without it (about 25 minutes)
 #   scripts/bench.sh --scale    data-parallel training: 2 processes x 1 thread against 1 x 2 (about 10 minutes)
+#   scripts/bench.sh --torch host,trixie,sid --quick
+#                               the comparison on each LibTorch in one run: this host's (1.13) and
+#                               the Debian roots' (trixie 2.6, sid 2.14; scripts/debian-root.sh),
+#                               nmt and the peer each built or installed there (about 10 minutes a LibTorch)
 # Extra arguments go to scripts/bench.py (--only, --repeat, --raw FILE; see --help).
 # Reads Multi30k from $MULTI30K (default ../shared/data/multi30k) and the peer
 # from $PEER_DIR (default ../shared/peers). Run nothing else meanwhile: on a
@@ -13,9 +17,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --bench
 scripts/build.sh >/dev/null
-quick=0
+quick=0 torch=
 for a in "$@"; do
   if [ "$a" = --quick ] || [ "$a" = --growth ]; then quick=1; fi
+  if [ "$torch" = next ]; then torch=$a; fi
+  if [ "$a" = --torch ]; then torch=next; fi
+done
+for name in ${torch//,/ }; do
+  if [ "$name" != host ]; then
+    scripts/debian-root.sh "$name" scripts/setup.sh --bench
+    scripts/debian-root.sh "$name" scripts/build.sh nmt >/dev/null
+  fi
 done
 if [ "$quick" = 0 ] && [[ " $* " != *" --repeat "* ]]; then set -- --repeat 2 "$@"; fi
 exec /usr/bin/python3 scripts/bench.py "$@"

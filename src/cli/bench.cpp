@@ -49,9 +49,10 @@ struct BenchCliOptions {
   std::string shortlist;  // --shortlist F,K
 };
 
-// Every line names what ran it: the CPU's vector level, the one nmt's kernels
-// took, and the core OpenBLAS's kernels were built for.
+// Every line names what ran it: the LibTorch, the CPU's vector level, the one
+// nmt's kernels took, and the core OpenBLAS's kernels were built for.
 void print(nlohmann::json j) {
+  j["libtorch"] = TORCH_VERSION;
   j["host_isa"] = name_of(host_isa());
   j["kernel_isa"] = name_of(kernel_isa());
   j["blas_core"] = blas_info().core;
