@@ -1,9 +1,14 @@
 // File helpers: atomic writes and what a killed writer leaves behind.
 #include <gtest/gtest.h>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
+#include "nmt/common/error.h"
 #include "nmt/common/fs.h"
 #include "test_util.h"
 
@@ -23,6 +28,26 @@ TEST(Fs, StaleTemporariesGoAndNothingElse) {
     if (e.is_regular_file()) left.insert(std::filesystem::relative(e.path(), d.str()).string());
   }
   EXPECT_EQ(left, (std::set<std::string>{"checkpoints/step-8.pt", "notes.tmp.txt", "x.tmp.", "config.json"}));
+}
+
+// Started with stdout closed, descriptor 1 can be a library's eventfd (CUDA
+// LibTorch opens one as it loads): a write must not go there, even 8 bytes.
+TEST(Fs, StdoutThatALibraryTookIsNotWrittenTo) {
+  EXPECT_EXIT(
+      {
+        ::close(STDOUT_FILENO);
+        if (::eventfd(0, 0) != STDOUT_FILENO) std::_Exit(4);
+        try {
+          write_stdout("bonjour\n");
+        } catch (const SystemError& e) {
+          std::fprintf(stderr, "%s\n", e.what());
+          std::_Exit(3);
+        }
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(3),
+      "cannot write to standard output: Bad file descriptor \\(it was closed when nmt started; descriptor 1 is now a "
+      "library's anon_inode:\\[eventfd\\]\\)");
 }
 
 TEST(Fs, AnAtomicWriteLeavesOnlyItsFile) {

@@ -95,7 +95,29 @@ void BufferedWriter::flush() {
   buf_.clear();
 }
 
+namespace {
+
+// Started with stdout closed, nmt can find descriptor 1 taken by a descriptor a
+// library opened as it loaded, before main (CUDA LibTorch's eventfd): that is not
+// the caller's output, and writes to it fail, or, 8 bytes at a time, vanish.
+// Returns what descriptor 1 is then ("anon_inode:[eventfd]"), or "".
+const std::string& stdout_taken_by_a_library() {
+  static const std::string taken = [] {
+    char target[256];
+    const ssize_t n = ::readlink("/proc/self/fd/1", target, sizeof target - 1);
+    const std::string link = n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
+    return link.rfind("anon_inode:", 0) == 0 ? link : std::string();
+  }();
+  return taken;
+}
+
+}  // namespace
+
 void write_stdout(std::string_view text) {
+  if (const std::string& taken = stdout_taken_by_a_library(); !taken.empty()) {
+    throw SystemError(std::string("cannot write to standard output: ") + std::strerror(EBADF) +
+                      " (it was closed when nmt started; descriptor 1 is now a library's " + taken + ")");
+  }
   const int err = write_all(STDOUT_FILENO, text.data(), text.size());
   if (err == EPIPE) throw OutputClosed();
   if (err != 0) throw SystemError(std::string("cannot write to standard output: ") + std::strerror(err));
