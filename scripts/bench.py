@@ -85,10 +85,12 @@ TARGETS = {
     ("translate/rnnsearch-small/beam5/forced", "sentences_per_s"): (">=", 3.0, "ratio"),
     ("translate/transformer-small/beam5/forced", "sentences_per_s"): (">=", 7.0, "ratio"),
 }
-# The peer runs with the thread settings nmt gives its own training (src/common/threads.cpp):
-# without them, on 2 cores, LibTorch's OpenMP workers spin while OpenBLAS's threads
-# compute, and the peer ran 1.3-12x slower here (4.1 against 51 sentences/s translating
-# under LibTorch 2.14; docs/benchmarks.md). --untuned-peer runs it with the defaults.
+# The peer runs, in every benchmark, with the thread settings nmt gives its own training
+# (src/common/threads.cpp; nmt's search keeps libgomp's default wait, but the peer's
+# decoding was fastest with these too): without them, on 2 cores, LibTorch's OpenMP
+# workers spin while OpenBLAS's threads compute, and the peer ran 1.3-12x slower here
+# (4.1 against 51 sentences/s translating under LibTorch 2.14; docs/benchmarks.md).
+# --untuned-peer runs it with the defaults.
 PEER_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
 
 
@@ -187,7 +189,9 @@ def versions(args):
     for bench, metrics, nmt_cmd, peer_cmd in selected:
         runs = {side: [] for side in sides}
         for r in range(args.repeat):
-            order = sides[r % len(sides):] + sides[:r % len(sides)]
+            # ABBA over every side: each pair of rounds runs one order and its reverse, the next pair rotated.
+            k = (r // 2) % len(sides)
+            order = sides[k:] + sides[:k]
             for who, torch in (order if r % 2 == 0 else order[::-1]):
                 log(f"{bench}: {who} on {torch} (round {r + 1} of {args.repeat})")
                 cmd, cwd = on_torch(torch, nmt_cmd if who == "nmt" else peer_command(args, peer_cmd),
@@ -334,7 +338,8 @@ def scale(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)
     ap.add_argument("--quick", action="store_true", help="fewer steps and sentences: about 10 minutes in all")
     ap.add_argument("--repeat", type=int, default=1, help="rounds per benchmark, alternating who goes first")
     ap.add_argument("--only", nargs="*", help="benchmarks whose name contains one of these")

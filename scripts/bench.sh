@@ -17,16 +17,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --bench
 scripts/build.sh >/dev/null
-quick=0 torch=
-for a in "$@"; do
-  if [ "$a" = --quick ] || [ "$a" = --growth ]; then quick=1; fi
-  if [ "$torch" = next ]; then torch=$a; fi
-  if [ "$a" = --torch ]; then torch=next; fi
+quick=0 torch=()
+args=("$@")
+for i in "${!args[@]}"; do
+  case "${args[$i]}" in
+    --quick | --growth) quick=1 ;;
+    --torch=*) IFS=, read -ra torch <<<"${args[$i]#--torch=}" ;;
+    --torch)
+      [ $((i + 1)) -lt ${#args[@]} ] || { echo "bench: --torch needs a list (host,trixie,sid)" >&2; exit 2; }
+      IFS=, read -ra torch <<<"${args[$((i + 1))]}" ;;
+  esac
 done
-for name in ${torch//,/ }; do
+for name in "${torch[@]}"; do
   if [ "$name" != host ]; then
     scripts/debian-root.sh "$name" scripts/setup.sh --bench
-    scripts/debian-root.sh "$name" scripts/build.sh nmt >/dev/null
+    BUILD_DIR=build-$name scripts/debian-root.sh "$name" scripts/build.sh nmt >/dev/null  # where bench.py runs it
   fi
 done
 if [ "$quick" = 0 ] && [[ " $* " != *" --repeat "* ]]; then set -- --repeat 2 "$@"; fi

@@ -26,14 +26,14 @@ programs=(/usr/bin/pkgconf)
 # Libraries every target has: never bundled.
 runtime='^(ld-linux.*|libc|libm|libdl|libpthread|librt|libresolv|libgcc_s|libstdc\+\+)\.so'
 # Libraries nearly every target has: bundled, but used only where missing.
-common='^(libz|libbz2|liblzma|libzstd|libexpat|libpcre2-8)\.so'
+common='^(libz|libbz2|liblzma|libzstd|libexpatw?|libpcre2-8)\.so'
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in "${dev_packages[@]}" "${data_packages[@]}"; do
   installed "$p" || { echo "bundle-deps: $p is not installed here: run scripts/setup.sh first" >&2; exit 2; }
 done
 
-arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+arch=$(gcc -print-multiarch)
 # The runtime closure, as this machine resolves it, and the packages that own it.
 # dpkg names a file by the path its package gave it: /lib or /usr/lib.
 owner() { { dpkg-query -S "$1" 2>/dev/null || dpkg-query -S "${1#/usr}"; } | head -1 | cut -d: -f1; }
@@ -41,11 +41,13 @@ files=("${programs[@]}")
 for name in "${link_names[@]}"; do files+=("/usr/lib/$arch/lib$name.so"); done
 declare -A owners=()
 while read -r lib; do
-  owners[$(owner "$lib")]=1
+  package=$(owner "$lib")
+  [ -n "$package" ] || { echo "bundle-deps: no installed package owns $lib" >&2; exit 1; }
+  owners[$package]=1
 done < <(
   for file in "${files[@]}"; do
     realpath "$file"
-    ldd "$file" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'
+    env -u LD_LIBRARY_PATH ldd "$file" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'
   done | while read -r lib; do
     [[ $(basename "$lib") =~ $runtime ]] || realpath "$lib"
   done | sort -u
@@ -66,9 +68,12 @@ for f in "$libdir"/*.so*; do
   if [[ $(basename "$f") =~ $common ]]; then mv "$f" "$out/fallback/"; fi
 done
 # cairo.pc requires the .pc files of cairo's own dependencies (for static
-# links); nmt links it shared, so the bundle's needs none of them.
+# links); nmt links it shared, so the bundle's needs none of them. Every .pc
+# file finds the bundle relative to itself, wherever it is moved.
 sed -i '/^Requires.private:/d; /^Libs.private:/d' "$libdir/pkgconfig/cairo.pc"
-# fontconfig, told where the bundle's fonts are, relative to this file.
+sed -i 's|^prefix=/usr$|prefix=${pcfiledir}/../../..|' "$libdir"/pkgconfig/*.pc
+# fontconfig, told where the bundle's fonts are, relative to this file; its cache
+# goes to the user's cache directory, or into the bundle where that is not writable.
 mkdir -p "$out/fonts"
 cat >"$out/fonts/fonts.conf" <<'XML'
 <?xml version="1.0"?>
@@ -76,27 +81,60 @@ cat >"$out/fonts/fonts.conf" <<'XML'
 <fontconfig>
   <dir prefix="relative">../root/usr/share/fonts</dir>
   <cachedir prefix="xdg">fontconfig</cachedir>
+  <cachedir prefix="relative">cache</cachedir>
 </fontconfig>
 XML
-cat >"$out/env.sh" <<ENV
-# Source from anywhere: points CMake, pkg-config, the compiler, the loader and
-# fontconfig at the bundle (scripts/bundle-deps.sh).
-_deps="\$(cd "\$(dirname "\${BASH_SOURCE[0]}")" && pwd)"
-_lib="\$_deps/root/usr/lib/$arch"
-_torch="\$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null || true)"
-[ -d "\$_torch" ] || _torch=
-export CMAKE_PREFIX_PATH="\${_torch:+\$_torch:}\$_deps/root/usr:\$_lib/cmake:\$_deps/root/usr/share/cmake\${CMAKE_PREFIX_PATH:+:\$CMAKE_PREFIX_PATH}"
-export PKG_CONFIG="\$_deps/root/usr/bin/pkgconf"
-export PKG_CONFIG_PATH="\$_lib/pkgconfig"
-export PKG_CONFIG_SYSROOT_DIR="\$_deps/root"
-export CPATH="\$_deps/root/usr/include\${CPATH:+:\$CPATH}"
-_fallback=
-for _f in "\$_deps"/fallback/*.so.*; do
-  [ -L "\$_f" ] || continue  # the names programs ask for
-  /sbin/ldconfig -p 2>/dev/null | grep -q " \${_f##*/} " || _fallback=":\$_deps/fallback"
-done
-export LD_LIBRARY_PATH="\$_lib\$_fallback\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
-export FONTCONFIG_FILE="\$_deps/fonts/fonts.conf"
-unset _deps _lib _torch _fallback _f
+# The newest glibc symbol the bundle's libraries and programs ask for: the oldest
+# system it runs on.
+glibc=$(for f in "$libdir"/*.so.* "$out"/root/usr/bin/*; do objdump -T "$f"; done | grep -o 'GLIBC_[0-9.]*' |
+  sort -uV | tail -1)
+glibc=${glibc#GLIBC_}
+sed -e "s|@ARCH@|$arch|; s|@GLIBC@|$glibc|" >"$out/env.sh" <<'ENV'
+# Source from bash or zsh, from anywhere: points CMake, pkg-config, the compiler,
+# the loader and fontconfig at this bundle (nmt's scripts/bundle-deps.sh). A
+# LibTorch in CMAKE_PREFIX_PATH is used; without one, that of the torch Python imports.
+_nmt_bundle() {
+  local deps arch=@ARCH@ glibc=@GLIBC@ have torch
+  deps="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]:-$1}")" >/dev/null && pwd)"
+  local lib=$deps/root/usr/lib/$arch
+  if [ ! -d "$lib" ]; then
+    echo "env.sh: no bundle beside this file ($deps): source it from bash or zsh" >&2; return 1
+  fi
+  if [ "$(uname -m)" != "${arch%%-*}" ]; then
+    echo "env.sh: this bundle is for ${arch%%-*} and this machine is $(uname -m)" >&2; return 1
+  fi
+  have=$(getconf GNU_LIBC_VERSION 2>/dev/null | cut -d' ' -f2 || true)
+  if [ -z "$have" ] || ! printf '%s
+' "$glibc" "$have" | sort -V -C; then
+    echo "env.sh: the bundle's libraries need glibc $glibc or later (and GCC 12's libstdc++); this machine has ${have:-no glibc}" >&2
+    return 1
+  fi
+  if [ -z "${CMAKE_PREFIX_PATH:-}" ]; then
+    torch=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path, int(torch._C._GLIBCXX_USE_CXX11_ABI))' 2>/dev/null || true)
+    if [ "${torch##* }" = 0 ]; then
+      echo "env.sh: the torch Python imports is built with the old C++ ABI (pip's wheels before 2.7) and the bundle's"         "libraries with the new one: set CMAKE_PREFIX_PATH to a LibTorch built with the cxx11 ABI" >&2
+      return 1
+    fi
+    torch=${torch% *}
+    [ -d "$torch" ] && export CMAKE_PREFIX_PATH=$torch
+  fi
+  export CMAKE_PREFIX_PATH="${CMAKE_PREFIX_PATH:+$CMAKE_PREFIX_PATH:}$deps/root/usr:$lib/cmake:$deps/root/usr/share/cmake"
+  export PKG_CONFIG="$deps/root/usr/bin/pkgconf"
+  export PKG_CONFIG_PATH="$lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+  export CPATH="$deps/root/usr/include${CPATH:+:$CPATH}"
+  # The few libraries nearly every system has come from the system where it has them.
+  local cache f fallback=
+  cache=$(/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true)
+  for f in "$deps"/fallback/*.so.*; do
+    [ -L "$f" ] || continue  # the names programs ask for
+    case "$cache" in *"${f##*/} ("*) ;; *) fallback=":$deps/fallback" ;; esac
+  done
+  export LD_LIBRARY_PATH="$lib$fallback${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export FONTCONFIG_FILE="$deps/fonts/fonts.conf"
+}
+_nmt_bundle "$0"
+_nmt_bundle_status=$?
+unset -f _nmt_bundle
+return "$_nmt_bundle_status" 2>/dev/null || exit "$_nmt_bundle_status"
 ENV
-echo "bundle-deps: $(du -sh "$out" | cut -f1) in $out, from ${#dev_packages[@]} -dev packages and $((${#owners[@]})) runtime ones" >&2
+echo "bundle-deps: $(du -sh "$out" | cut -f1) in $out, from ${#dev_packages[@]} -dev packages and ${#owners[@]} runtime ones; needs glibc $glibc" >&2

@@ -53,9 +53,10 @@ rehearse)
   ;;
 
 in-bare-root)
-  # Inside rehearse's root, the GPU machine's situation: LibTorch (pip's torch ships
-  # Gloo's headers; Debian's are libgloo-dev), a compiler, CMake and ninja. Anything
-  # of nmt's installed here would hide a gap in the bundle.
+  # rehearse runs this inside its root (never on a host: it installs LibTorch), to
+  # make the GPU machine's situation: LibTorch (pip's torch ships Gloo's headers;
+  # Debian's are libgloo-dev), a compiler, CMake and ninja. Anything of nmt's
+  # installed here would hide a gap in the bundle.
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends libtorch-dev libgloo-dev libopenblas0-pthread g++ cmake ninja-build >/dev/null
@@ -65,6 +66,7 @@ in-bare-root)
     awk '$1 == "installed" {print $2}')
   [ -z "$present" ] || { echo "gpu-check: this root has $present installed; the rehearsal needs it without" >&2; exit 1; }
   echo "gpu-check: LibTorch $(dpkg-query -W -f='${Version}' libtorch-dev) and none of nmt's other dependencies" >&2
+  rm -f "$build/CMakeCache.txt"  # every dependency found afresh, from the bundle
   OUT=$build/gpu-check TESTS=. exec scripts/gpu-check.sh build
   ;;
 
