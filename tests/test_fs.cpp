@@ -33,6 +33,7 @@ TEST(Fs, StaleTemporariesGoAndNothingElse) {
 // Started with stdout closed, descriptor 1 can be a library's eventfd (CUDA
 // LibTorch opens one as it loads): a write must not go there, even 8 bytes.
 TEST(Fs, StdoutThatALibraryTookIsNotWrittenTo) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process: write_stdout checks fd 1 once
   EXPECT_EXIT(
       {
         ::close(STDOUT_FILENO);
