@@ -88,7 +88,7 @@ TARGETS = {
 # The peer runs, in every benchmark, with the thread settings nmt gives its own training
 # (src/common/threads.cpp; nmt's search keeps libgomp's default wait, but the peer's
 # decoding was fastest with these too): without them, on 2 cores, LibTorch's OpenMP
-# workers spin while OpenBLAS's threads compute, and the peer ran 1.3-12x slower here
+# workers spin while OpenBLAS's threads compute, and the peer ran 1.4-11x slower here
 # (4.1 against 51 sentences/s translating under LibTorch 2.14; docs/benchmarks.md).
 # --untuned-peer runs it with the defaults.
 PEER_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
