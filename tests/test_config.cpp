@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <limits>
 
 #include "nmt/common/config.h"
 #include "nmt/common/error.h"
@@ -67,6 +68,13 @@ TEST(Config, WrongTypesNameTheKey) {
   EXPECT_EQ(error_of(R"({"model": {"type": "transfomer"}})"),
             "c.json: model.type: expected one of 'rnnsearch', 'transformer', got 'transfomer' "
             "(did you mean 'transformer'?)");
+  // An integer past int64's range is refused before any range check, not wrapped.
+  EXPECT_EQ(error_of(R"({"training": {"max_steps": 9223372036854775808}})"),
+            "c.json: training.max_steps: expected an integer of at most 9223372036854775807, got 9223372036854775808");
+  EXPECT_EQ(error_of("{}", {"training.max_steps=18446744073709551615"}),
+            "--set training.max_steps: expected an integer of at most 9223372036854775807, got 18446744073709551615");
+  EXPECT_EQ(parse_config(R"({"training": {"max_steps": 9223372036854775807}})", "c.json").training.max_steps,
+            std::numeric_limits<int64_t>::max());
   // An integral float is accepted for an integer key.
   EXPECT_EQ(parse_config(R"({"vocab": {"size": 4000.0}})", "c.json").vocab.size, 4000);
 }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <utility>
@@ -190,6 +191,11 @@ class Reader {
                             (x->is_number_float() && std::nearbyint(x->get<double>()) == x->get<double>() &&
                              std::abs(x->get<double>()) < 9.0e15);
       if (!integral) ctx_.fail(path, "expected an integer, got " + describe_value(*x));
+      // JSON's reader keeps integers up to 2^64 - 1 unsigned; past int64's they would wrap.
+      if (x->is_number_unsigned() && x->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        ctx_.fail(path, "expected an integer of at most " + std::to_string(std::numeric_limits<int64_t>::max()) +
+                            ", got " + x->dump());
+      }
       const double d = x->get<double>();
       if (!r.contains(d)) ctx_.fail(path, "must be " + r.describe() + ", got " + x->dump());
       v = x->is_number_float() ? static_cast<int64_t>(d) : x->get<int64_t>();
