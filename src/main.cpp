@@ -2,6 +2,8 @@
 // 0 success, 2 bad usage/config/input (one line naming the file or key), 1 runtime failure.
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -11,21 +13,66 @@
 #include "cli/verbs.h"
 #include "nmt/common/config.h"
 #include "nmt/common/error.h"
+#include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
+#include "nmt/common/memory.h"
+#include "nmt/common/utf8.h"
 #include "nmt/common/threads.h"
 
 namespace {
 
-// One line: errors from libraries may span several.
-std::string one_line(std::string s) {
+// The first line: a library's errors may span several (a backtrace).
+std::string first_line(std::string s) {
   const auto nl = s.find('\n');
   if (nl != std::string::npos) s.erase(nl);
   return s;
 }
 
+// One line, whatever the message holds: a path with a newline or an escape
+// sequence in it is printed escaped.
 int fail(int code, const std::string& message) {
-  std::cerr << "nmt: error: " << one_line(message) << "\n";
+  std::cerr << "nmt: error: " << nmt::utf8::printable(message) << "\n";
   return code;
+}
+
+// LibTorch's allocator says "[enforce fail at alloc_cpu.cpp:N] ... you tried to
+// allocate N bytes ..."; nmt says what it means.
+std::string torch_message(const c10::Error& e) {
+  const std::string text = e.what_without_backtrace();
+  const auto at = text.find("tried to allocate ");
+  if (text.find("alloc_cpu") != std::string::npos || at != std::string::npos) {
+    const std::string bytes = at == std::string::npos ? "" : text.substr(at + 18, text.find(' ', at + 18) - at - 18);
+    return "out of memory: a tensor of " + (bytes.empty() ? std::string("more") : bytes) + " bytes was more than " +
+           "this machine could give; " + std::to_string(nmt::available_memory_bytes() >> 20) +
+           " MiB are available (use smaller batches or sizes)";
+  }
+  return first_line(text);
+}
+
+// A signal that ends nmt takes no half-written file with it: the temporary
+// files of writes in progress go (nmt/common/fs.h), then the signal acts as usual.
+extern "C" void end_without_temporaries(int sig) {
+  nmt::remove_temporaries_in_flight();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+// An exception on a thread nmt did not start (c10d's, LibTorch's) cannot be
+// caught; it ends here, as one line and exit 1, not as an abort with a library's text.
+[[noreturn]] void end_after_uncaught() {
+  std::string what = "unknown";
+  if (const auto e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      what = first_line(x.what());
+    } catch (...) {
+    }
+  }
+  const std::string hint = nmt::current_failure_hint();
+  nmt::remove_temporaries_in_flight();
+  fail(nmt::kExitRuntime, hint.empty() ? "a library thread failed: " + what : hint + " (" + what + ")");
+  std::_Exit(nmt::kExitRuntime);
 }
 
 }  // namespace
@@ -35,6 +82,8 @@ int main(int argc, char** argv) {
   // Past a file-size limit, write(2) fails with EFBIG, reported as any failed
   // write is, instead of the signal killing the process without a word.
   std::signal(SIGXFSZ, SIG_IGN);
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, end_without_temporaries);
+  std::set_terminate(end_after_uncaught);
   nmt::set_threads(0);  // every core unless a verb says otherwise; --version reports it
   CLI::App app{"nmt: neural machine translation (RNNsearch, Transformer) on LibTorch"};
   app.name("nmt");
@@ -80,8 +129,11 @@ int main(int argc, char** argv) {
   } catch (const nmt::NmtError& e) {
     return fail(nmt::kExitUsage, e.what());
   } catch (const c10::Error& e) {
-    return fail(nmt::kExitRuntime, e.what_without_backtrace());
+    return fail(nmt::kExitRuntime, torch_message(e));
+  } catch (const std::bad_alloc&) {
+    return fail(nmt::kExitRuntime, "out of memory: " + std::to_string(nmt::available_memory_bytes() >> 20) +
+                                       " MiB are available (use smaller batches or inputs)");
   } catch (const std::exception& e) {
-    return fail(nmt::kExitRuntime, e.what());
+    return fail(nmt::kExitRuntime, first_line(e.what()));
   }
 }

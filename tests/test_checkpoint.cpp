@@ -67,6 +67,28 @@ TEST(Checkpoint, TransformerSaveThenLoadGivesIdenticalLogits) {
   EXPECT_TRUE(torch::equal(a->forward(src, src.ne(0), tgt), b->forward(src, src.ne(0), tgt)));
 }
 
+// best.json's file names are deleted when they drop out of the ranking: only
+// nmt's own best-STEP.pt may be named there.
+TEST(Checkpoint, ARankingNamesOnlyItsOwnCheckpoints) {
+  test::TempDir d;
+  write_ranking(d.str(), {{20, 31.5, ranked_file_name(20)}, {10, 30.0, ranked_file_name(10)}});
+  const auto ranking = read_ranking(d.str());
+  ASSERT_EQ(ranking.size(), 2u);
+  EXPECT_EQ(ranking[0].file, "best-20.pt");
+  const std::string path = d / "best.json";
+  for (const char* entry : {R"({"step": 10, "score": 1, "file": "../../etc/passwd"})",
+                                   R"({"step": 10, "score": 1, "file": "best-11.pt"})",
+                                   R"({"step": 10, "score": 1, "file": "/tmp/best-10.pt"})",
+                                   R"({"step": -1, "score": 1, "file": "best--1.pt"})"}) {
+    test::write_file(path, "[" + std::string(entry) + "]");
+    EXPECT_EQ(test::error_of([&] { read_ranking(d.str()); }),
+              "ranking '" + path + "' is damaged: entry 1 is not {step, score, \"best-STEP.pt\"} with a finite score")
+        << entry;
+  }
+  test::write_file(path, R"({"step": 10})");
+  EXPECT_EQ(test::error_of([&] { read_ranking(d.str()); }), "ranking '" + path + "' is damaged: expected a JSON array");
+}
+
 TEST(Checkpoint, BadFilesAreCheckpointErrorsNamingTheFile) {
   test::TempDir d;
   auto m = make(1);

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <charconv>
+#include <cmath>
+#include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <limits>
 
 #include "nmt/common/config.h"
@@ -205,7 +209,9 @@ TEST(Config, DurationsReadAsTrainersWriteThem) {
   EXPECT_EQ(parse_duration("2h"), 7200);
   EXPECT_EQ(parse_duration("1h30m"), 5400);
   EXPECT_EQ(parse_duration("1.5h"), 5400);
-  for (const std::string bad : {"", "forty", "40", "40x", "m", "-5m", "0s", "1.2.3m", "40 m"}) {
+  EXPECT_EQ(parse_duration("8760h"), kMaxDurationSeconds);
+  for (const std::string& bad : std::vector<std::string>{"", "forty", "40", "40x", "m", "-5m", "0s", "1.2.3m", "40 m", "8761h",
+                                "99999999999999999999h", std::string(400, '9') + "s"}) {
     EXPECT_THROW(parse_duration(bad), std::invalid_argument) << bad;
   }
   try {
@@ -249,6 +255,70 @@ TEST(Config, PathsExpandEnvironmentVariables) {
             "config key data.valid.src uses ${NMT_TEST_UNSET}, which is not set in the environment");
   EXPECT_EQ(error(R"({"model_dir": "${NMT_TEST_CORPUS"})"),
             "config key model_dir: unterminated ${ in '${NMT_TEST_CORPUS'");
+  // A default may itself name a variable.
+  EXPECT_EQ(load(R"({"model_dir": "${NMT_TEST_UNSET:-${NMT_TEST_CORPUS}}/x"})").model_dir, "/corpora/m30k/x");
+  EXPECT_EQ(load(R"({"model_dir": "${NMT_TEST_UNSET:-${NMT_TEST_UNSET:-/a}}/b"})").model_dir, "/a/b");
+  EXPECT_EQ(error(R"({"model_dir": "${NMT_TEST_UNSET:-${NMT_TEST_CORPUS}"})"),
+            "config key model_dir: unterminated ${ in '${NMT_TEST_UNSET:-${NMT_TEST_CORPUS}'");
+}
+
+// The value a hostile number means for a key of `kind`, or nullopt when it
+// does not fit the type at all: worked out from the text alone, the way a
+// reader of the key reference would.
+std::optional<double> meaning(const std::string& text, KeyInfo::Kind kind) {
+  if (text.find_first_not_of("-+.0123456789eE") != std::string::npos) return std::nullopt;  // JSON's digits only
+  const bool integral_text = text.find_first_not_of("-0123456789") == std::string::npos;
+  if (kind == KeyInfo::Kind::integer && integral_text) {
+    int64_t v = 0;
+    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (err != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return static_cast<double>(v);
+  }
+  errno = 0;
+  char* end = nullptr;
+  const double d = std::strtod(text.c_str(), &end);
+  if (*end != '\0' || !std::isfinite(d) || text == "nan" || (errno == ERANGE && std::abs(d) > 1)) return std::nullopt;
+  if (kind == KeyInfo::Kind::integer && (d != std::floor(d) || std::abs(d) >= 9.2e18)) return std::nullopt;
+  return d;
+}
+
+// Every integer and number key gets the same hostile values through --set;
+// whether each is taken follows from the key's declaration (its type and
+// range), and each refusal is one ConfigError naming the key.
+TEST(Config, EveryNumericKeyTakesTheHostileNumbersAsItsDeclarationSays) {
+  const std::vector<std::string> hostile = {
+      "0",    "-1",   "1",     "2.5",    "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+      "-9223372036854775809", "18446744073709551616", "1e308", "1e309", "-1e308", "1e-308", "4.9e-324",
+      "nan",  "inf",  "-inf",  "1e999", "0x10"};
+  int checked = 0;
+  for (const KeyInfo& key : config_keys()) {
+    if (key.kind != KeyInfo::Kind::integer && key.kind != KeyInfo::Kind::number) continue;
+    for (const std::string& value : hostile) {
+      const auto v = meaning(value, key.kind);
+      const bool fits = v && key.range.contains(*v);
+      std::string error;
+      try {
+        parse_config("{}", "c.json", {key.path + "=" + value});
+      } catch (const ConfigError& e) {
+        error = e.what();
+      }
+      ++checked;
+      if (fits) {
+        // Taken: no type or range refusal (a check across keys may still name the pair).
+        EXPECT_TRUE(error.find(": expected") == std::string::npos && error.find(": must be") == std::string::npos)
+            << key.path << "=" << value << ": " << error;
+      } else {
+        EXPECT_EQ(error.rfind("--set " + key.path + ": ", 0), 0u) << key.path << "=" << value << ": " << error;
+      }
+    }
+  }
+  EXPECT_GT(checked, 500);
+}
+
+TEST(Config, AKeyGivenTwiceIsNamed) {
+  EXPECT_EQ(error_of(R"({"training": {"lr": 0.1}, "training": {"seed": 2}})"), "c.json: key 'training' is given twice");
+  EXPECT_EQ(error_of(R"({"training": {"lr": 0.1, "seed": 2, "lr": 0.2}})"), "c.json: key 'training.lr' is given twice");
+  EXPECT_EQ(error_of(R"({"data": {"train": {"src": "a"}, "valid": {"src": "a"}}})").find("twice"), std::string::npos);
 }
 
 }  // namespace

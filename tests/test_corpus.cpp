@@ -13,14 +13,7 @@
 namespace nmt::data {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const NmtError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 TEST(Utf8, FindsInvalidSequences) {
   EXPECT_EQ(utf8::find_invalid("plain ascii"), utf8::kValid);
@@ -30,6 +23,16 @@ TEST(Utf8, FindsInvalidSequences) {
   EXPECT_EQ(utf8::find_invalid("x\xED\xA0\x80"), 1u);       // surrogate
   EXPECT_EQ(utf8::find_invalid("\xF4\x90\x80\x80"), 0u);    // above U+10FFFF
   EXPECT_EQ(utf8::find_invalid("a\x80"), 1u);               // stray continuation
+}
+
+// What a message may show of a path or a line: nothing a terminal obeys.
+TEST(Utf8, PrintableEscapesControlsAndInvalidBytesAndKeepsText) {
+  EXPECT_EQ(utf8::printable("caf\xC3\xA9 ok"), "caf\xC3\xA9 ok");
+  EXPECT_EQ(utf8::printable("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+  EXPECT_EQ(utf8::printable("\x1b[31mred\x7f"), "\\x1b[31mred\\x7f");
+  EXPECT_EQ(utf8::printable("\xff\xC3"), "\\xff\\xc3");
+  EXPECT_EQ(utf8::printable("\xC2\x9B" "2J"), "\\xc2\\x9b2J");  // U+009B, a C1 CSI
+  EXPECT_EQ(utf8::find_invalid(utf8::printable(std::string("\xF0\x9F\x98\x80\xED\xA0\x80", 7))), utf8::kValid);
 }
 
 TEST(Corpus, MismatchedLineCountsNameBothFilesAndCounts) {
@@ -135,6 +138,30 @@ TEST_F(EncodedCorpusTest, CorruptCacheIsRebuilt) {
   test::write_file(d / "c.bin", bytes.substr(0, bytes.size() / 2));  // truncated
   const EncodedCorpus c = EncodedCorpus::open(files, *vocabs_, 50, d / "c.bin");
   EXPECT_EQ(c.size(), 2);
+}
+
+// The footer intact, a damaged record or index entry: a reader gets no cache
+// (and so never reads past it), and a writer rebuilds it.
+TEST_F(EncodedCorpusTest, ACacheDamagedBeforeItsFooterIsNotUsed) {
+  test::TempDir d;
+  test::write_file(d / "a.en", "the cat\nthe dog\n");
+  test::write_file(d / "a.fr", "le chat\nle chien\n");
+  const FilePair files{d / "a.en", d / "a.fr"};
+  EncodedCorpus::open(files, *vocabs_, 50, d / "c.bin");
+  const std::string whole = test::slurp(d / "c.bin");
+  ASSERT_TRUE(EncodedCorpus::open_existing(files, *vocabs_, 50, d / "c.bin"));
+  constexpr std::size_t kFooter = 96;
+  for (std::size_t at = 0; at + kFooter < whole.size(); ++at) {
+    std::string bytes = whole;
+    bytes[at] = static_cast<char>(bytes[at] ^ 0x40);
+    test::write_file(d / "c.bin", bytes);
+    EXPECT_FALSE(EncodedCorpus::open_existing(files, *vocabs_, 50, d / "c.bin")) << "byte " << at;
+  }
+  const EncodedCorpus c = EncodedCorpus::open(files, *vocabs_, 50, d / "c.bin");
+  std::vector<int32_t> ids;
+  c.tgt(1, ids);
+  EXPECT_EQ(vocabs_->tgt.decode(ids), "le chien");
+  EXPECT_EQ(test::slurp(d / "c.bin"), whole);
 }
 
 TEST_F(EncodedCorpusTest, EmptyCorpusIsAnError) {

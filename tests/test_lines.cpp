@@ -64,18 +64,20 @@ void write_all(int fd, const std::string& s) { ASSERT_EQ(::write(fd, s.data(), s
 
 TEST(Lines, ChunksTakeWhatIsReadyWithoutWaiting) {
   with_stdin_pipe([](int writer) {
-    LineReader in("-");
+    LineReader in("-", 4);
     std::vector<std::string> chunk;
+    std::vector<bool> cut;
     write_all(writer, "a\nb\nc");  // "c" is not a whole line yet
-    ASSERT_TRUE(next_chunk(in, chunk, 100));
+    ASSERT_TRUE(next_chunk(in, chunk, cut, 100));
     EXPECT_EQ(chunk, (std::vector<std::string>{"a", "b"}));
-    write_all(writer, "\nd\ne\nf\n");
-    ASSERT_TRUE(next_chunk(in, chunk, 2));  // at most 2
+    write_all(writer, "\nd\ne\nfffffff\n");
+    ASSERT_TRUE(next_chunk(in, chunk, cut, 2));  // at most 2
     EXPECT_EQ(chunk, (std::vector<std::string>{"c", "d"}));
     ::close(writer);
-    ASSERT_TRUE(next_chunk(in, chunk, 100));
-    EXPECT_EQ(chunk, (std::vector<std::string>{"e", "f"}));
-    EXPECT_FALSE(next_chunk(in, chunk, 100));
+    ASSERT_TRUE(next_chunk(in, chunk, cut, 100));
+    EXPECT_EQ(chunk, (std::vector<std::string>{"e", "ffff"}));
+    EXPECT_EQ(cut, (std::vector<bool>{false, true}));
+    EXPECT_FALSE(next_chunk(in, chunk, cut, 100));
   });
 }
 
@@ -98,6 +100,42 @@ TEST(Lines, InvalidUtf8NamesTheFileOrStdinAndTheLine) {
       EXPECT_EQ(std::string(e.what()), "<stdin>: line 2: invalid UTF-8 at byte 1");
     }
   });
+}
+
+// Blanks count once, as SentencePiece's normalisation has them: a sentence
+// after a megabyte of spaces is still read.
+TEST(Lines, SqueezedBlanksDoNotReachTheLimit) {
+  test::TempDir d;
+  test::write_file(d / "a", std::string(3 << 20, ' ') + "le\t\t chat  " + std::string(3 << 20, '\t') + "dort\n  x\n");
+  LineReader r(d / "a", 100, /*squeeze_spaces=*/true);
+  std::string line;
+  ASSERT_TRUE(r.next(line));
+  EXPECT_EQ(line, "le chat dort");
+  EXPECT_FALSE(r.cut());
+  ASSERT_TRUE(r.next(line));
+  EXPECT_EQ(line, "x");
+  EXPECT_FALSE(r.next(line));
+}
+
+TEST(Lines, ReadingEveryLineIsBoundedInLineLengthAndCount) {
+  test::TempDir d;
+  test::write_file(d / "a", "one\n" + std::string(2 << 20, 'x') + "\nthree\n");
+  EXPECT_EQ(test::error_of([&] { read_lines(d / "a"); }),
+            (d / "a") + ":2: a line longer than " + std::to_string(kMaxLineBytes) + " bytes");
+  ReadLimits cut;
+  cut.max_line_bytes = 3;
+  cut.cut_long_lines = true;
+  EXPECT_EQ(read_lines(d / "a", cut), (std::vector<std::string>{"one", "xxx", "thr"}));
+  ReadLimits two;
+  two.max_line_bytes = 5;
+  two.cut_long_lines = true;
+  two.max_lines = 2;
+  two.why = ", as many as the reference has";
+  EXPECT_EQ(test::error_of([&] { read_lines(d / "a", two); }),
+            "'" + (d / "a") + "' has more than 2 lines, as many as the reference has");
+  // No newline ever: refused as soon as the limit is passed.
+  EXPECT_EQ(test::error_of([] { read_lines("/dev/zero"); }),
+            "/dev/zero:1: a line longer than " + std::to_string(kMaxLineBytes) + " bytes");
 }
 
 }  // namespace

@@ -182,5 +182,34 @@ TEST(Curves, ADamagedLineIsAnErrorNamingItUnlessSkipped) {
   EXPECT_THROW(format_of("curves.jpg"), ConfigError);
 }
 
+// Values whose range is tiny next to their size (steps near 1e18, a loss flat
+// at 1e15) still draw, promptly: ticks are counted, not added up until they pass.
+TEST(Curves, LargeValuesWithATinyRangeDrawAndEnd) {
+  Figure f;
+  f.title = "t";
+  f.x_label = "update step";
+  f.panels.push_back({"loss", {{"run", {1e18, 1e18 + 256}, {1e15, 1e15}}}, false});
+  f.panels.push_back({"lr", {{"run", {1, 2}, {1e-300, 1e300}}}, true});
+  f.panels.push_back({"far", {{"run", {-1e308, 1e308}, {1, 2}}}, false});
+  const Png png(render_figure(f, Format::png));
+  EXPECT_TRUE(png.ok());
+}
+
+// A picture larger than nmt draws shrinks its cells to fit, and past the
+// smallest cell it is refused before cairo is asked; text that is not UTF-8
+// (a model directory's name) is drawn escaped, not refused by cairo.
+TEST(Heatmap, ALongSentenceShrinksOrIsRefusedAndAnyTitleDraws) {
+  Heatmap h = sample_heatmap(800, 900);
+  h.title = "line 1 - /runs/\xff\xfe-model\x1b[31m";
+  const Size size = heatmap_size(h);
+  EXPECT_LE(size.width, 8192);
+  EXPECT_LE(size.height, 8192);
+  const Png png(render_heatmap(h, Format::png));
+  ASSERT_TRUE(png.ok());
+  EXPECT_EQ(png.width(), size.width);
+  EXPECT_EQ(test::error_of([] { heatmap_size(sample_heatmap(5000, 10)); }),
+            "an attention heatmap of 5000 x 10 pieces does not fit 8192 pixels with cells of 3; plot shorter sentences");
+}
+
 }  // namespace
 }  // namespace nmt::plot

@@ -7,11 +7,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "nmt/common/error.h"
 #include "nmt/data/vocab.h"
 
 namespace nmt::test {
@@ -48,6 +50,18 @@ inline std::string slurp(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+/// The message of the NmtError or SystemError `f` throws, or "(no error)".
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const NmtError& e) {
+    return e.what();
+  } catch (const SystemError& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 /// The project's toy corpus.

@@ -176,7 +176,8 @@ Verb setup_bench(CLI::App& app) {
       ->capture_default_str()
       ->check(within(Range::at_least(1)));
   train->add_option("--synthetic-len", opt->train.synthetic_len,
-                    "Random sentences of this many pieces a side, over vocab.size pieces, instead of the corpus")->check(within(Range::at_least(1)));
+                    "Random sentences of this many pieces a side, over vocab.size pieces, instead of the corpus")
+      ->check(within(Range::closed(1, kMaxPieces)));
   train->add_option("--profile", opt->train.profile,
                     "Record the timed steps' operations into this Chrome trace (scripts/profile.py sums it)");
   train->add_flag("--no-bucketing", opt->no_bucketing, "Batches without length bucketing (what bucketing buys)");

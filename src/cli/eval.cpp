@@ -49,14 +49,19 @@ void run_eval(const EvalOptions& opt) {
   }
   std::vector<std::vector<std::string>> refs;
   for (const auto& path : opt.refs) refs.push_back(eval::read_segments(path));
+  // No stream is held past the first reference's length: an endless one stops there.
+  data::ReadLimits limits;
+  limits.max_lines = refs.front().size();
+  limits.why = ", and reference '" + opt.refs.front() + "' has " + std::to_string(refs.front().size());
   std::vector<std::string> hyps;
   if (!opt.model.model_dirs.empty()) {
     // Counted before the model is loaded: a source that cannot match fails at once.
-    const auto lines = data::read_lines(opt.src);
+    limits.cut_long_lines = true;  // the translator crops a long line, with a warning naming it
+    const auto lines = data::read_lines(opt.src, limits);
     eval::check_line_counts(lines, refs, opt.refs, "source '" + opt.src + "'");
     hyps = translate_file(opt, lines);
   } else {
-    hyps = eval::read_segments(opt.hyp);
+    hyps = eval::read_segments(opt.hyp, limits);
     eval::check_line_counts(hyps, refs, opt.refs,
                             opt.hyp == "-" ? std::string("hypotheses '<stdin>'") : "hypotheses '" + opt.hyp + "'");
   }

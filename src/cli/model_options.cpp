@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <sstream>
 #include <vector>
 
@@ -50,15 +49,16 @@ std::vector<double> parse_weights(const std::string& text, std::size_t models) {
     throw ConfigError("--weights: " + std::to_string(weights.size()) + " weights for " + std::to_string(models) +
                       " models; give one per --model");
   }
-  if (!(std::accumulate(weights.begin(), weights.end(), 0.0) > 0)) {
-    throw ConfigError("--weights: '" + text + "' sums to 0; the weights must sum to a positive number");
-  }
+  const double largest = *std::max_element(weights.begin(), weights.end());
+  if (!(largest > 0)) throw ConfigError("--weights: '" + text + "' sums to 0; the weights must sum to a positive number");
+  for (double& w : weights) w /= largest;  // 1e308,1e308 would sum to infinity
   return weights;
 }
 
 // The target vocabulary of a loaded model, as the file it was read from.
 bool same_target_vocabulary(const model::LoadedModel& a, const model::LoadedModel& b) {
-  return a.vocabs.tgt.size() == b.vocabs.tgt.size() && read_file(a.vocabs.tgt.path()) == read_file(b.vocabs.tgt.path());
+  return a.vocabs.tgt.size() == b.vocabs.tgt.size() && read_file(a.vocabs.tgt.path(), data::kMaxVocabFileBytes, "vocabulary") ==
+             read_file(b.vocabs.tgt.path(), data::kMaxVocabFileBytes, "vocabulary");
 }
 
 }  // namespace
@@ -132,7 +132,7 @@ void add_model_options(CLI::App* sub, ModelOptions& opt, const std::string& mode
   sub->add_option("--n-best", opt.n_best, "Print the N best: 'line ||| text ||| score' (N <= beam)");
   sub->add_option("--max-input-length", opt.max_input_length,
                   "Source pieces a line may have (default: the model's data.max_len)")
-      ->check(within(Range::at_least(1)));
+      ->check(within(Range::closed(1, kMaxPieces)));
   sub->add_option("--max-input-length-policy", opt.max_input_length_policy,
                   "A longer line: crop it (with a warning naming it) or stop with an error")
       ->capture_default_str()

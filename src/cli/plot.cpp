@@ -2,14 +2,17 @@
 // training (`plot curves`), and the attention pictures translate draws.
 #include "cli/plot.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
 #include "cli/model_options.h"
 #include "cli/verbs.h"
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
+#include "nmt/common/utf8.h"
 #include "nmt/plot/plot.h"
 
 namespace nmt::cli {
@@ -39,11 +42,7 @@ void require_writable_directory(const std::string& dir, const std::string& flag)
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (!ec && !std::filesystem::is_directory(dir)) ec = std::make_error_code(std::errc::not_a_directory);
-  if (!ec) {
-    const std::string probe = dir + "/.nmt-write-test";
-    if (!std::ofstream(probe)) ec = std::make_error_code(std::errc::permission_denied);
-    std::filesystem::remove(probe, ec);
-  }
+  if (!ec && ::access(dir.c_str(), W_OK | X_OK) != 0) ec = std::error_code(errno, std::generic_category());
   if (ec) throw ConfigError(flag + " " + dir + ": cannot write there (" + ec.message() + ")");
 }
 
@@ -61,6 +60,14 @@ struct PlotAttentionOptions {
 };
 
 void run_plot_attention(const PlotAttentionOptions& opt) {
+  if (const auto bad = utf8::find_invalid(opt.source); bad != utf8::kValid) {
+    throw ConfigError("--src: invalid UTF-8 at byte " + std::to_string(bad + 1));
+  }
+  // A directory (or a name ending in '/') gets the default file names inside it, not hidden ".png" and ".svg".
+  std::string output = opt.output;
+  if (output.back() == '/' || std::filesystem::is_directory(output)) {
+    output = (std::filesystem::path(output) / PlotAttentionOptions{}.output).string();
+  }
   auto session = open_model(opt.model);
   auto& lead = *session.models.front().model;
   const auto choice = attention_choice(opt.attention, lead);
@@ -70,10 +77,10 @@ void run_plot_attention(const PlotAttentionOptions& opt) {
   const auto out = translator.translate({opt.source}, 1, "--src");
   const auto& best = out.front().front();
   if (best.attention.empty()) throw ConfigError("--src is empty: there is nothing to draw");
-  const auto dir = std::filesystem::path(opt.output).parent_path().string();
+  const auto dir = std::filesystem::path(output).parent_path().string();
   if (!dir.empty()) require_writable_directory(dir, "-o");
-  write_attention_plots(best, opt.model.model_dirs.front() + ", " + describe(choice, lead), opt.output);
-  write_stdout(best.text + "\n");
+  write_stdout(best.text + "\n");  // first: a picture that fails loses no translation
+  write_attention_plots(best, opt.model.model_dirs.front() + ", " + describe(choice, lead), output);
 }
 
 struct PlotCurvesOptions {
@@ -102,8 +109,11 @@ Verb setup_plot(CLI::App& app) {
   add_model_options(att, attention->model, "-m,--model", /*model_required=*/true);
   add_attention_flags(att, attention->attention);
   att->add_option("--src", attention->source, "The source sentence")->required();
-  att->add_option("-o,--output", attention->output, "Pictures to write: OUTPUT.png and OUTPUT.svg")
-      ->capture_default_str();
+  att->add_option("-o,--output", attention->output,
+                  "Pictures to write: OUTPUT.png and OUTPUT.svg (a directory: DIR/attention.png and .svg)")
+      ->capture_default_str()
+      ->check(CLI::Validator([](const std::string& v) { return v.empty() ? std::string("is empty") : std::string(); },
+                             "", ""));
 
   auto curves = std::make_shared<PlotCurvesOptions>();
   CLI::App* cur = sub->add_subcommand("curves", "Draw training curves from model directories' metrics.jsonl");

@@ -41,21 +41,16 @@ void run_translate(const TranslateOptions& opt) {
   if (alignment.enabled() || plots) session.search.attention = choice;
   auto translator = session.translator();
   const bool nbest = opt.model.n_best.has_value();
-  data::LineReader input("-", session.search.max_input_bytes());
+  data::LineReader input("-", session.search.max_input_bytes(), /*squeeze_spaces=*/true);
   std::vector<std::string> lines;
+  std::vector<bool> cut;
   int64_t first = 0;  // index of the chunk's first line
   std::ostringstream text;
-  while (data::next_chunk(input, lines, kChunkLines)) {
-    const auto out = translator.translate(lines, first + 1, input.path());
+  while (data::next_chunk(input, lines, cut, kChunkLines)) {
+    const auto out = translator.translate(lines, first + 1, input.path(), cut);
     text.str("");
     for (std::size_t i = 0; i < out.size(); ++i) {
       const int64_t line = first + static_cast<int64_t>(i);
-      if (plots && !out[i].front().attention.empty()) {
-        write_attention_plots(out[i].front(),
-                              "line " + std::to_string(line + 1) + " - " + opt.model.model_dirs.front() + ", " +
-                                  describe(choice, lead),
-                              opt.attention_plot + "/line-" + std::to_string(line + 1));
-      }
       if (!nbest) {
         text << out[i].front().text;
         if (alignment.enabled()) text << alignment_of(out[i].front(), alignment);
@@ -68,7 +63,15 @@ void run_translate(const TranslateOptions& opt) {
         text << '\n';
       }
     }
-    write_stdout(text.str());  // a chunk at a time, whole lines only
+    write_stdout(text.str());  // a chunk at a time, whole lines only; before the pictures, which may fail
+    for (std::size_t i = 0; plots && i < out.size(); ++i) {
+      if (out[i].front().attention.empty()) continue;
+      const int64_t line = first + static_cast<int64_t>(i) + 1;
+      write_attention_plots(out[i].front(),
+                            "line " + std::to_string(line) + " - " + opt.model.model_dirs.front() + ", " +
+                                describe(choice, lead),
+                            opt.attention_plot + "/line-" + std::to_string(line));
+    }
     first += static_cast<int64_t>(lines.size());
   }
 }

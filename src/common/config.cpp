@@ -9,6 +9,7 @@
 #include <iomanip>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <utility>
 #include <stdexcept>
@@ -75,26 +76,26 @@ class Lister {
   explicit Lister(std::vector<KeyInfo>& out, std::string prefix = {}) : out_(out), prefix_(std::move(prefix)) {}
 
   void field(const char* name, std::string& v, const char* doc) {
-    out_.push_back({join_path(prefix_, name), "string", v.empty() ? "" : json(v).dump(), doc});
+    out_.push_back({join_path(prefix_, name), "string", v.empty() ? "" : json(v).dump(), doc, KeyInfo::Kind::string, {}});
   }
   void field(const char* name, bool& v, const char* doc) {
-    out_.push_back({join_path(prefix_, name), "boolean", v ? "true" : "false", doc});
+    out_.push_back({join_path(prefix_, name), "boolean", v ? "true" : "false", doc, KeyInfo::Kind::boolean, {}});
   }
   void field(const char* name, int64_t& v, const char* doc, Range r = {}) {
-    out_.push_back({join_path(prefix_, name), "integer " + r.describe(), std::to_string(v), doc});
+    out_.push_back({join_path(prefix_, name), "integer " + r.describe(), std::to_string(v), doc, KeyInfo::Kind::integer, r});
   }
   void field(const char* name, double& v, const char* doc, Range r = {}) {
-    out_.push_back({join_path(prefix_, name), "number " + r.describe(), fmt_number(v), doc});
+    out_.push_back({join_path(prefix_, name), "number " + r.describe(), fmt_number(v), doc, KeyInfo::Kind::number, r});
   }
   template <class E>
   void choice(const char* name, E& v, const char* doc) {
     std::string type;
     for (const char* c : ChoiceNames<E>::names) type += (type.empty() ? "" : " \\| ") + std::string("`") + c + "`";
-    out_.push_back({join_path(prefix_, name), type, json(name_of(v)).dump(), doc});
+    out_.push_back({join_path(prefix_, name), type, json(name_of(v)).dump(), doc, KeyInfo::Kind::choice, {}});
   }
   template <class S>
   void section(const char* name, S& s, const char* doc) {
-    out_.push_back({join_path(prefix_, name), "section", "", doc});
+    out_.push_back({join_path(prefix_, name), "section", "", doc, KeyInfo::Kind::section, {}});
     Lister inner(out_, join_path(prefix_, name));
     s.visit(inner);
   }
@@ -320,15 +321,26 @@ void apply_override(json& doc, const Override& o, std::map<std::string, std::str
 }
 
 // Expands ${VAR} and ${VAR:-default} from the environment, so a config can say
-// where data lives without hard-coding a machine's paths.
-std::string expand_env(const std::string& value, const std::string& key) {
+// where data lives without hard-coding a machine's paths. A default may hold
+// ${...} itself: ${A:-${B}}.
+std::string expand_env(const std::string& value, const std::string& key, int depth = 0) {
+  if (depth > 8) throw ConfigError("config key " + key + ": ${...} nested more than 8 deep in '" + value + "'");
   std::string out;
   std::size_t i = 0;
   while (i < value.size()) {
     const auto open = value.find("${", i);
     if (open == std::string::npos) break;
-    const auto close = value.find('}', open);
-    if (close == std::string::npos) throw ConfigError("config key " + key + ": unterminated ${ in '" + value + "'");
+    // The matching '}', past any ${...} inside.
+    std::size_t close = open + 2;
+    for (int level = 1; close < value.size(); ++close) {
+      if (value.compare(close, 2, "${") == 0) {
+        ++level;
+        ++close;
+      } else if (value[close] == '}' && --level == 0) {
+        break;
+      }
+    }
+    if (close >= value.size()) throw ConfigError("config key " + key + ": unterminated ${ in '" + value + "'");
     out += value.substr(i, open - i);
     const std::string inner = value.substr(open + 2, close - open - 2);
     const auto dash = inner.find(":-");
@@ -337,7 +349,7 @@ std::string expand_env(const std::string& value, const std::string& key) {
     if (env != nullptr && *env != '\0') {
       out += env;
     } else if (dash != std::string::npos) {
-      out += inner.substr(dash + 2);
+      out += expand_env(inner.substr(dash + 2), key, depth + 1);
     } else {
       throw ConfigError("config key " + key + " uses ${" + name + "}, which is not set in the environment");
     }
@@ -443,6 +455,10 @@ double parse_duration(const std::string& text) {
     i = end + 1;
   }
   if (!(total > 0)) throw std::invalid_argument("'" + text + "' is not a positive duration");
+  if (!(total <= kMaxDurationSeconds)) {  // also inf: "1e999h"
+    throw std::invalid_argument("'" + text + "' is longer than " + std::to_string(kMaxDurationSeconds / 3600) +
+                                "h (a year), the longest duration nmt takes");
+  }
   return total;
 }
 
@@ -538,8 +554,26 @@ void Config::validate(const std::map<std::string, std::string>& origins) const {
 
 Config parse_config(const std::string& text, const std::string& source, const std::vector<Override>& overrides) {
   json doc;
+  // JSON allows a key twice in an object and keeps the last; a config that
+  // does is a mistake (a section pasted twice), named by its path.
+  std::vector<std::pair<std::string, std::set<std::string>>> objects;  // path and keys of each open object
+  std::string key, duplicate;
+  const json::parser_callback_t note_keys = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      const std::string parent = objects.empty() ? "" : objects.back().first;
+      objects.push_back({objects.empty() ? "" : parent.empty() ? key : parent + "." + key, {}});
+    } else if (event == json::parse_event_t::object_end) {
+      objects.pop_back();
+    } else if (event == json::parse_event_t::key) {
+      key = parsed.get<std::string>();
+      if (!objects.back().second.insert(key).second && duplicate.empty()) {
+        duplicate = objects.back().first.empty() ? key : objects.back().first + "." + key;
+      }
+    }
+    return true;
+  };
   try {
-    doc = json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    doc = json::parse(text, note_keys, /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const json::exception& e) {
     // "[json.exception.parse_error.101] parse error at line L, column C: ...", or
     // out_of_range.406 "number overflow parsing '1e999'" (found by scripts/fuzz.sh).
@@ -549,6 +583,7 @@ Config parse_config(const std::string& text, const std::string& source, const st
     throw ConfigError(source + ": malformed JSON: " + what);
   }
   if (!doc.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
+  if (!duplicate.empty()) throw ConfigError(source + ": key '" + duplicate + "' is given twice");
 
   ReadContext ctx{source, {}};
   for (const auto& o : overrides) apply_override(doc, o, ctx.origins);
@@ -570,7 +605,7 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 }
 
 Config load_config(const std::string& path, const std::vector<Override>& overrides) {
-  Config config = parse_config(read_file(path), path, overrides);
+  Config config = parse_config(read_file(path, kMaxConfigBytes, "config"), path, overrides);
   for (auto [p, name] : {std::pair{&config.data.train, "train"}, std::pair{&config.data.valid, "valid"},
                          std::pair{&config.data.test, "test"}}) {
     make_absolute(p->src, std::string("data.") + name + ".src");

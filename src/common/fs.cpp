@@ -1,15 +1,18 @@
 #include "nmt/common/fs.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
 #include "nmt/common/error.h"
+#include "nmt/common/memory.h"
 
 namespace nmt {
 namespace {
@@ -123,13 +126,30 @@ void write_stdout(std::string_view text) {
   if (err != 0) throw SystemError(std::string("cannot write to standard output: ") + std::strerror(err));
 }
 
-std::string read_file(const std::string& path) {
+std::string read_file(const std::string& path, std::size_t max_bytes, const std::string& what) {
   require_readable_file(path, "file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("read", path, errno);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("read", path, errno);
+  std::string out;
+  char chunk[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      fail("read", path, err);
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
+      ::close(fd);
+      throw DataError("file '" + path + "' is larger than " + std::to_string(max_bytes >> 20) + " MiB, more than a " +
+                      what + " can be");
+    }
+    out.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
 }
 
 void require_readable_file(const std::string& path, const std::string& what) {
@@ -148,53 +168,126 @@ void ensure_dir(const std::string& dir) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0) fail("write to directory", dir, errno);
 }
 
-std::string temporary_path(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
-
 namespace {
 
-// "NAME.tmp.PID", or "NAME.tmp.PID.index" (the corpus cache's second file).
-bool is_temporary_name(const std::string& name) {
-  const auto at = name.rfind(".tmp.");
-  if (at == std::string::npos || at == 0) return false;
-  std::string rest = name.substr(at + 5);
-  if (rest.size() > 6 && rest.compare(rest.size() - 6, 6, ".index") == 0) rest.resize(rest.size() - 6);
-  return !rest.empty() && rest.find_first_not_of("0123456789") == std::string::npos;
-}
+constexpr std::string_view kTemporaryMark = ".nmt-partial.";
 
 }  // namespace
 
-int64_t remove_stale_temporaries(const std::string& dir) {
+std::string temporary_path(const std::string& path) {
+  return path + std::string(kTemporaryMark) + std::to_string(::getpid());
+}
+
+bool is_temporary_name(std::string_view name) {
+  const auto at = name.rfind(kTemporaryMark);
+  if (at == std::string_view::npos || at == 0) return false;
+  const std::string_view pid = name.substr(at + kTemporaryMark.size());
+  return !pid.empty() && pid.size() <= 10 && pid.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+int64_t remove_stale_temporaries(const std::vector<std::string>& dirs) {
   int64_t removed = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) && is_temporary_name(it->path().filename().string()) &&
-        std::filesystem::remove(it->path(), ec)) {
-      ++removed;
+  for (const std::string& dir : dirs) {
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+         it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      struct stat st {};
+      if (!is_temporary_name(name) || ::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      const long pid = std::stol(name.substr(name.rfind('.') + 1));
+      if (pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // still running
+      if (std::filesystem::remove(it->path(), ec)) ++removed;
     }
   }
   return removed;
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
-  const std::string tmp = temporary_path(path);
+namespace {
+
+// Where an atomic write of `path` goes: `path`, or the regular file a symbolic
+// link names; nullopt for a device, FIFO or socket, which is written in place.
+std::optional<std::string> atomic_target(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return path;  // nothing there yet (or unreadable: the write says why)
+  std::string target = path;
+  if (S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    const auto resolved = std::filesystem::canonical(path, ec);
+    if (ec) throw DataError("cannot write '" + path + "': it is a symbolic link to a file that does not exist");
+    target = resolved.string();
+    if (::stat(target.c_str(), &st) != 0) fail("write", path, errno);
+  }
+  if (S_ISREG(st.st_mode)) return target;
+  if (S_ISDIR(st.st_mode)) throw DataError("cannot write '" + path + "': it is a directory");
+  return std::nullopt;
+}
+
+}  // namespace
+
+namespace {
+
+// The TemporaryFiles that exist, for a signal handler: a pointer to each one's
+// path, which lives as long as the slot holds it.
+constexpr int kSlots = 8;
+std::atomic<const char*> g_in_flight[kSlots] = {};
+
+}  // namespace
+
+TemporaryFile::TemporaryFile(const std::string& path, int flags, const std::string& name)
+    : tmp_(temporary_path(path)), path_(path) {
+  ::unlink(tmp_.c_str());  // one a killed process of the same PID left
+  for (int i = 0; i < kSlots && slot_ < 0; ++i) {
+    const char* expected = nullptr;
+    if (g_in_flight[i].compare_exchange_strong(expected, tmp_.c_str())) slot_ = i;
+  }
   try {
-    PosixFile file(tmp, O_WRONLY | O_CREAT | O_TRUNC, path);
-    file.write(content.data(), content.size());
-    file.sync();
-    file.close();
+    file_ = std::make_unique<PosixFile>(tmp_, flags | O_CREAT | O_EXCL | O_NOFOLLOW, name.empty() ? path_ : name);
   } catch (...) {
-    ::unlink(tmp.c_str());
+    if (slot_ >= 0) g_in_flight[slot_].store(nullptr);
     throw;
   }
-  rename_synced(tmp, path);
+}
+
+TemporaryFile::~TemporaryFile() {
+  if (file_) {
+    file_.reset();
+    ::unlink(tmp_.c_str());
+  }
+  if (slot_ >= 0) g_in_flight[slot_].store(nullptr);
+}
+
+void TemporaryFile::commit() {
+  file_->sync();
+  file_->close();
+  file_.reset();
+  rename_synced(tmp_, path_);
+}
+
+void remove_temporaries_in_flight() {
+  for (auto& slot : g_in_flight) {
+    if (const char* p = slot.load(); p != nullptr) ::unlink(p);
+  }
+}
+
+void write_file_atomic(const std::string& given, const std::string& content) {
+  const std::optional<std::string> target = atomic_target(given);
+  if (!target) {  // a device or a FIFO: written to, never replaced
+    PosixFile file(given, O_WRONLY);
+    file.write(content.data(), content.size());
+    file.close();
+    return;
+  }
+  TemporaryFile tmp(*target, O_WRONLY);
+  tmp.file().write(content.data(), content.size());
+  tmp.commit();
 }
 
 void link_atomic(const std::string& from, const std::string& to) {
   const std::string tmp = temporary_path(to);
   ::unlink(tmp.c_str());
   if (::link(from.c_str(), tmp.c_str()) != 0) {
-    write_file_atomic(to, read_file(from));  // a file system without hard links
+    // A file system without hard links: a copy.
+    write_file_atomic(to, read_file(from, available_memory_bytes() / 2, "checkpoint"));
     return;
   }
   rename_synced(tmp, to);

@@ -31,7 +31,7 @@ DirLock::DirLock(const std::string& dir) {
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     // The lock holds without the PID; only the message of a second run would lack it.
   }
-  stale_removed_ = remove_stale_temporaries(dir);
+  stale_removed_ = remove_stale_temporaries({dir, dir + "/checkpoints", dir + "/cache"});
 }
 
 DirLock::~DirLock() {

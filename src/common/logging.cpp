@@ -6,12 +6,34 @@
 #include <exception>
 #include <mutex>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include "nmt/common/fs.h"
+#include "nmt/common/utf8.h"
 
 namespace nmt::log {
+namespace {
+
+// %* : the message, escaped as error messages are (utf8::printable), so that a
+// logged path cannot drive the terminal or split the line.
+class PrintablePayload : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const std::string text = utf8::printable(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<PrintablePayload>(); }
+};
+
+std::unique_ptr<spdlog::formatter> formatter(const std::string& pattern) {
+  auto f = std::make_unique<spdlog::pattern_formatter>();
+  f->add_flag<PrintablePayload>('*').set_pattern(pattern);
+  return f;
+}
+
+}  // namespace
 
 // Appends each line to a file with a checked write. A sink cannot throw to
 // the code that logged (spdlog would print its own complaint), so the first
@@ -46,7 +68,7 @@ class FileLog::Sink : public spdlog::sinks::base_sink<std::mutex> {
 void init(int verbosity) {
   auto logger = spdlog::get("nmt");
   if (!logger) logger = spdlog::stderr_color_mt("nmt");
-  logger->set_pattern("%^%Y-%m-%d %H:%M:%S %L%$ %v");
+  logger->set_formatter(formatter("%^%Y-%m-%d %H:%M:%S %L%$ %*"));
   const auto level = verbosity <= 0 ? spdlog::level::warn : verbosity == 1 ? spdlog::level::info : spdlog::level::debug;
   // The terminal shows what was asked for; a log file (FileLog) always gets info.
   logger->sinks().front()->set_level(level);
@@ -56,7 +78,7 @@ void init(int verbosity) {
 }
 
 FileLog::FileLog(const std::string& path) : sink_(std::make_shared<Sink>(path)) {
-  sink_->set_pattern("%Y-%m-%d %H:%M:%S %L %v");
+  sink_->set_formatter(formatter("%Y-%m-%d %H:%M:%S %L %*"));
   sink_->set_level(spdlog::level::info);
   spdlog::default_logger()->sinks().push_back(sink_);
 }

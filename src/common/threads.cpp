@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -21,6 +22,7 @@
 #include <torch/version.h>
 
 #include "nmt/common/isa.h"
+#include "nmt/common/logging.h"
 
 namespace nmt {
 namespace {
@@ -106,7 +108,12 @@ int available_cores() {
 }
 
 int set_threads(int requested) {
-  const int n = requested > 0 ? requested : available_cores();
+  const int cores = available_cores();
+  if (requested > cores) {  // more threads than cores only take turns on them; 100000 would not start
+    NMT_WARN("threads", "{} threads asked for, but this process may run on {} cores: using {}", requested, cores,
+             cores);
+  }
+  const int n = requested > 0 ? std::min(requested, cores) : cores;
   at::set_num_threads(n);
   // OpenBLAS keeps its own pool; GEMMs run outside LibTorch's parallel regions,
   // so the two pools never compute at once and the same count does not

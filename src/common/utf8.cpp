@@ -72,4 +72,44 @@ std::vector<char32_t> decode(std::string_view s) {
   return out;
 }
 
+std::string printable(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  const auto escape = [&](unsigned char b) {
+    out += "\\x";
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n' || c == '\t' || c == '\r') {
+      out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r";
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      escape(c);
+      ++i;
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+    } else {
+      const std::size_t n = seq_len(c);
+      if (i + n > s.size() || find_invalid(s.substr(i, n)) != kValid) {
+        escape(c);  // not UTF-8: this byte alone, then look again from the next
+        ++i;
+        continue;
+      }
+      std::size_t at = i;
+      const char32_t cp = next(s, at);
+      if (cp >= 0x80 && cp < 0xA0) {  // C1 controls (U+009B is a terminal's CSI)
+        for (std::size_t k = i; k < at; ++k) escape(static_cast<unsigned char>(s[k]));
+      } else {
+        out.append(s.substr(i, n));
+      }
+      i = at;
+    }
+  }
+  return out;
+}
+
 }  // namespace nmt::utf8

@@ -8,30 +8,16 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
 #include "nmt/data/lines.h"
+#include "data/cache_format.h"
 
 namespace nmt::data {
 namespace {
-
-constexpr char kMagic[8] = {'N', 'M', 'T', 'C', 'A', 'C', 'H', 'E'};
-constexpr uint32_t kCacheVersion = 1;
-
-// Fixed-size trailer at the end of a cache file. The records come first, then
-// the index of record offsets, then this footer.
-struct Footer {
-  char magic[8];
-  uint32_t version;
-  uint32_t token_width;  // bytes per token id: 2 or 4
-  uint64_t fingerprint;  // of the inputs, vocabulary and max_len
-  uint64_t num_pairs;
-  uint64_t index_offset;
-  CorpusStats stats;
-  char magic_end[8];
-};
 
 uint64_t fnv1a(uint64_t h, const void* data, std::size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
@@ -55,7 +41,7 @@ uint64_t fingerprint(const FilePair& files, const Vocabs& vocabs, int64_t max_le
     h = fnv1a(h, &st.st_mtim, sizeof st.st_mtim);
   }
   for (const Vocab* v : {&vocabs.src, &vocabs.tgt}) {
-    const std::string bytes = read_file(v->path());
+    const std::string bytes = read_file(v->path(), kMaxVocabFileBytes, "vocabulary");
     h = fnv1a(h, bytes.data(), bytes.size());
   }
   return h;
@@ -76,73 +62,76 @@ void write_ids(BufferedWriter& out, const std::vector<int32_t>& ids, int width) 
 CorpusStats build_cache(const FilePair& files, const Vocabs& vocabs, int64_t max_len, const std::string& path,
                         uint64_t print) {
   const int width = std::max(vocabs.src.size(), vocabs.tgt.size()) <= 65536 ? 2 : 4;
-  const std::string tmp = temporary_path(path);
-  const std::string tmp_index = tmp + ".index";
   CorpusStats stats;
   uint64_t num_pairs = 0;
-  try {
-    PosixFile data(tmp, O_RDWR | O_CREAT | O_TRUNC, path);
-    {
-      PosixFile index(tmp_index, O_RDWR | O_CREAT | O_TRUNC, path);
-      BufferedWriter out(data);
-      BufferedWriter index_out(index);
-      ParallelReader reader(files.src, files.tgt);
-      std::string src, tgt;
-      while (reader.next(src, tgt)) {
-        ++stats.lines;
-        const auto s = vocabs.src.encode(src);
-        const auto t = vocabs.tgt.encode(tgt);
-        if (s.empty() || t.empty()) {
-          ++stats.empty;
-          continue;
-        }
-        if (max_len > 0 && (static_cast<int64_t>(s.size()) > max_len || static_cast<int64_t>(t.size()) > max_len)) {
-          ++stats.too_long;
-          continue;
-        }
-        const uint64_t offset = out.offset();
-        index_out.write(&offset, sizeof offset);
-        const uint32_t lens[2] = {static_cast<uint32_t>(s.size()), static_cast<uint32_t>(t.size())};
-        out.write(lens, sizeof lens);
-        write_ids(out, s, width);
-        write_ids(out, t, width);
-        stats.src_tokens += static_cast<int64_t>(s.size());
-        stats.tgt_tokens += static_cast<int64_t>(t.size());
-        ++num_pairs;
+  TemporaryFile data_file(path, O_RDWR);
+  PosixFile& data = data_file.file();
+  {
+    TemporaryFile index_file(path + ".index", O_RDWR, path);  // never committed: removed when it goes
+    PosixFile& index = index_file.file();
+    BufferedWriter out(data);
+    BufferedWriter index_out(index);
+    ParallelReader reader(files.src, files.tgt);
+    std::string src, tgt;
+    while (reader.next(src, tgt)) {
+      ++stats.lines;
+      if (reader.cut()) {  // past kMaxLineBytes: far more than max_len pieces
+        ++stats.too_long;
+        continue;
       }
-      if (stats.lines == 0) throw DataError("corpus files '" + files.src + "' and '" + files.tgt + "' are empty");
-      // Pad to 8 bytes, then append the index, streamed back from its own file.
-      const uint64_t pad = (8 - out.offset() % 8) % 8;
-      const char zeros[8] = {};
-      out.write(zeros, pad);
-      index_out.flush();
-      const uint64_t index_offset = out.offset();
-      if (::lseek(index.fd(), 0, SEEK_SET) != 0) index.fail("seek");
-      std::vector<char> chunk(1 << 20);
-      for (ssize_t n; (n = ::read(index.fd(), chunk.data(), chunk.size())) != 0;) {
-        if (n < 0) index.fail("read");
-        out.write(chunk.data(), static_cast<std::size_t>(n));
+      const auto s = vocabs.src.encode(src);
+      const auto t = vocabs.tgt.encode(tgt);
+      if (s.empty() || t.empty()) {
+        ++stats.empty;
+        continue;
       }
-      Footer footer{};
-      std::memcpy(footer.magic, kMagic, sizeof kMagic);
-      std::memcpy(footer.magic_end, kMagic, sizeof kMagic);
-      footer.version = kCacheVersion;
-      footer.token_width = static_cast<uint32_t>(width);
-      footer.fingerprint = print;
-      footer.num_pairs = num_pairs;
-      footer.index_offset = index_offset;
-      footer.stats = stats;
-      out.write(&footer, sizeof footer);
-      out.flush();
+      if (max_len > 0 && (static_cast<int64_t>(s.size()) > max_len || static_cast<int64_t>(t.size()) > max_len)) {
+        ++stats.too_long;
+        continue;
+      }
+      const uint64_t offset = out.offset();
+      index_out.write(&offset, sizeof offset);
+      const uint32_t lens[2] = {static_cast<uint32_t>(s.size()), static_cast<uint32_t>(t.size())};
+      out.write(lens, sizeof lens);
+      write_ids(out, s, width);
+      write_ids(out, t, width);
+      stats.src_tokens += static_cast<int64_t>(s.size());
+      stats.tgt_tokens += static_cast<int64_t>(t.size());
+      ++num_pairs;
     }
-    ::unlink(tmp_index.c_str());
-    data.sync();
-    if (::rename(tmp.c_str(), path.c_str()) != 0) data.fail("rename");
-  } catch (...) {
-    ::unlink(tmp_index.c_str());
-    ::unlink(tmp.c_str());
-    throw;
+    if (stats.lines == 0) throw DataError("corpus files '" + files.src + "' and '" + files.tgt + "' are empty");
+    // Pad to 8 bytes, then append the index, streamed back from its own file.
+    const uint64_t pad = (8 - out.offset() % 8) % 8;
+    const char zeros[8] = {};
+    out.write(zeros, pad);
+    index_out.flush();
+    const uint64_t index_offset = out.offset();
+    if (::lseek(index.fd(), 0, SEEK_SET) != 0) index.fail("seek");
+    std::vector<char> chunk(1 << 20);
+    for (ssize_t n; (n = ::read(index.fd(), chunk.data(), chunk.size())) != 0;) {
+      if (n < 0) index.fail("read");
+      out.write(chunk.data(), static_cast<std::size_t>(n));
+    }
+    out.flush();
+    const std::size_t body = out.offset();
+    void* mapped = ::mmap(nullptr, body, PROT_READ, MAP_SHARED, data.fd(), 0);
+    if (mapped == MAP_FAILED) data.fail("map");
+    const uint64_t sum = cache_checksum(static_cast<const char*>(mapped), body);
+    ::munmap(mapped, body);
+    CacheFooter footer{};
+    footer.checksum = sum;
+    std::memcpy(footer.magic, kCacheMagic, sizeof kCacheMagic);
+    std::memcpy(footer.magic_end, kCacheMagic, sizeof kCacheMagic);
+    footer.version = kCacheVersion;
+    footer.token_width = static_cast<uint32_t>(width);
+    footer.fingerprint = print;
+    footer.num_pairs = num_pairs;
+    footer.index_offset = index_offset;
+    footer.stats = stats;
+    out.write(&footer, sizeof footer);
+    out.flush();
   }
+  data_file.commit();
   return stats;
 }
 
@@ -158,52 +147,50 @@ struct EncodedCorpus::Mapping {
   }
 };
 
+std::optional<EncodedCorpus> EncodedCorpus::open_existing(const FilePair& files, const Vocabs& vocabs,
+                                                          int64_t max_len, const std::string& cache_path) {
+  const int fd = ::open(cache_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  const bool sized = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) >= sizeof(CacheFooter);
+  void* addr = sized ? ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+  ::close(fd);
+  if (addr == MAP_FAILED) return std::nullopt;
+  auto map = std::make_shared<Mapping>();
+  map->data = static_cast<const char*>(addr);
+  map->size = static_cast<std::size_t>(st.st_size);
+  CacheFooter f{};
+  std::memcpy(&f, map->data + map->size - sizeof f, sizeof f);
+  if (f.fingerprint != fingerprint(files, vocabs, max_len)) return std::nullopt;  // built from other inputs
+  if (!well_formed_cache({map->data, map->size}, max_len, vocabs.src.size(), vocabs.tgt.size())) return std::nullopt;
+  EncodedCorpus c;
+  c.map_ = map;
+  c.index_ = reinterpret_cast<const uint64_t*>(map->data + f.index_offset);
+  c.num_pairs_ = static_cast<int64_t>(f.num_pairs);
+  c.token_width_ = static_cast<int>(f.token_width);
+  c.stats_ = f.stats;
+  NMT_INFO("data", "using cache {}", cache_path);
+  return c;
+}
+
 EncodedCorpus EncodedCorpus::open(const FilePair& files, const Vocabs& vocabs, int64_t max_len,
                                   const std::string& cache_path) {
-  const uint64_t print = fingerprint(files, vocabs, max_len);
   ensure_dir(std::filesystem::path(cache_path).parent_path().string());
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const int fd = ::open(cache_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      struct stat st {};
-      const bool sized = ::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) >= sizeof(Footer);
-      void* addr = sized ? ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0)
-                         : MAP_FAILED;
-      ::close(fd);
-      if (addr != MAP_FAILED) {
-        auto map = std::make_shared<Mapping>();
-        map->data = static_cast<const char*>(addr);
-        map->size = static_cast<std::size_t>(st.st_size);
-        Footer f{};
-        std::memcpy(&f, map->data + map->size - sizeof f, sizeof f);
-        const bool valid = std::memcmp(f.magic, kMagic, 8) == 0 && std::memcmp(f.magic_end, kMagic, 8) == 0 &&
-                           f.version == kCacheVersion && f.fingerprint == print &&
-                           (f.token_width == 2 || f.token_width == 4) && f.index_offset % 8 == 0 &&
-                           f.index_offset + f.num_pairs * 8 + sizeof f == map->size;
-        if (valid) {
-          EncodedCorpus c;
-          c.map_ = map;
-          c.index_ = reinterpret_cast<const uint64_t*>(map->data + f.index_offset);
-          c.num_pairs_ = static_cast<int64_t>(f.num_pairs);
-          c.token_width_ = static_cast<int>(f.token_width);
-          c.stats_ = f.stats;
-          if (attempt == 0) NMT_INFO("data", "using cache {}", cache_path);
-          NMT_INFO("data", "{}: {} pairs read, {} kept; {} with an empty side and {} longer than {} pieces dropped",
-                   files.src, c.stats_.lines, c.num_pairs_, c.stats_.empty, c.stats_.too_long, max_len);
-          if (c.num_pairs_ == 0) {
-            throw DataError("corpus '" + files.src + "' has no usable pairs after filtering (data.max_len = " +
-                            std::to_string(max_len) + ")");
-          }
-          return c;
-        }
-      }
-    }
-    if (attempt == 0) {
-      NMT_INFO("data", "encoding {} and {} into {}", files.src, files.tgt, cache_path);
-      build_cache(files, vocabs, max_len, cache_path, print);
-    }
+  std::optional<EncodedCorpus> c = open_existing(files, vocabs, max_len, cache_path);
+  if (!c) {
+    NMT_INFO("data", "encoding {} and {} into {} (none there, or one of other inputs, or damaged)", files.src,
+             files.tgt, cache_path);
+    build_cache(files, vocabs, max_len, cache_path, fingerprint(files, vocabs, max_len));
+    c = open_existing(files, vocabs, max_len, cache_path);
+    if (!c) throw SystemError("cache '" + cache_path + "' is unreadable right after it was written");
   }
-  throw DataError("cache '" + cache_path + "' is unreadable after rebuilding it");
+  NMT_INFO("data", "{}: {} pairs read, {} kept; {} with an empty side and {} longer than {} pieces dropped",
+           files.src, c->stats_.lines, c->num_pairs_, c->stats_.empty, c->stats_.too_long, max_len);
+  if (c->num_pairs_ == 0) {
+    throw DataError("corpus '" + files.src + "' has no usable pairs after filtering (data.max_len = " +
+                    std::to_string(max_len) + ")");
+  }
+  return std::move(*c);
 }
 
 int32_t EncodedCorpus::src_len(int64_t i) const {

@@ -2,18 +2,23 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
+#include "nmt/common/memory.h"
 #include "nmt/common/utf8.h"
 
 namespace nmt::data {
 
-LineReader::LineReader(const std::string& path, std::size_t max_line_bytes) : max_bytes_(max_line_bytes) {
+LineReader::LineReader(const std::string& path, std::size_t max_line_bytes, bool squeeze_spaces)
+    : max_bytes_(std::min(max_line_bytes, kMaxLineBytes)), squeeze_(squeeze_spaces) {
+  if (max_bytes_ == 0) throw std::invalid_argument("LineReader: max_line_bytes must be positive");
   if (path == "-") {
     path_ = "<stdin>";
     fd_ = STDIN_FILENO;
@@ -56,12 +61,26 @@ void LineReader::read_more() {
                     std::strerror(errno));
   }
   if (n == 0) eof_ = true;
-  buf_.append(chunk, static_cast<std::size_t>(n > 0 ? n : 0));
+  if (n > 0) append(chunk, static_cast<std::size_t>(n));
+}
+
+void LineReader::append(const char* data, std::size_t n) {
+  if (!squeeze_) {
+    buf_.append(data, n);
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = data[i];
+    const bool blank = c == ' ' || c == '\t';
+    if (blank && after_blank_) continue;
+    buf_.push_back(blank ? ' ' : c);
+    after_blank_ = blank || c == '\n';
+  }
 }
 
 bool LineReader::ready() {
   // A line over the limit is ready once its first max_bytes_ are here: next() keeps no more.
-  while (!buffered_line() && !eof_ && !(max_bytes_ > 0 && buf_.size() - pos_ > max_bytes_)) {
+  while (!buffered_line() && !eof_ && buf_.size() - pos_ <= max_bytes_) {
     if (!waiting()) return false;
     read_more();  // poll said there is input (or its end): read(2) returns at once
   }
@@ -100,7 +119,7 @@ bool LineReader::next(std::string& line) {
   std::size_t scanned = 0;  // of the unread part, already searched for '\n'
   cut_ = false;
   while ((nl = buf_.find('\n', pos_ + scanned)) == std::string::npos && !eof_) {
-    if (max_bytes_ > 0 && buf_.size() - pos_ > max_bytes_) break;  // cut below, whatever follows
+    if (buf_.size() - pos_ > max_bytes_) break;  // cut below, whatever follows
     scanned = buf_.size() - pos_;
     read_more();
   }
@@ -108,7 +127,10 @@ bool LineReader::next(std::string& line) {
     if (pos_ == buf_.size()) return false;
     nl = buf_.size();  // a last line without a newline, or one being cut
   }
-  if (max_bytes_ > 0 && nl - pos_ > max_bytes_) {
+  if (nl - pos_ > max_bytes_) {
+    if (refuse_long_) {
+      throw DataError(location(line_no_ + 1) + ": a line longer than " + std::to_string(max_bytes_) + " bytes");
+    }
     line.assign(buf_, pos_, max_bytes_);
     cut_at_character(line);
     cut_ = true;
@@ -126,15 +148,45 @@ bool LineReader::next(std::string& line) {
   return true;
 }
 
-std::vector<std::string> read_lines(const std::string& path) {
-  LineReader reader(path);
+std::vector<std::string> read_lines(const std::string& path, const ReadLimits& limits) {
+  LineReader reader(path, limits.max_line_bytes);
+  if (!limits.cut_long_lines) reader.refuse_long_lines();
+  const uint64_t budget = available_memory_bytes() / 2;
+  uint64_t held = 0;
   std::vector<std::string> lines;
-  for (std::string line; reader.next(line);) lines.push_back(std::move(line));
+  for (std::string line; reader.next(line);) {
+    if (lines.size() == limits.max_lines) {
+      throw DataError("'" + reader.path() + "' has more than " + std::to_string(limits.max_lines) + " lines" +
+                      limits.why);
+    }
+    held += line.size() + sizeof line;
+    if (held > budget) {
+      throw DataError("'" + reader.path() + "' holds more than " + std::to_string(budget >> 20) +
+                      " MiB of text by line " + std::to_string(reader.line_number()) +
+                      ", half of the memory this machine has available");
+    }
+    lines.push_back(std::move(line));
+  }
   return lines;
 }
 
+namespace {
+
+// A corpus is read more than once and known by its size and time: a pipe or a
+// device (/dev/zero, whose one line never ends) cannot be one.
+const std::string& corpus_file(const std::string& path) {
+  require_readable_file(path, "file");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    throw DataError("corpus file '" + path + "' is not a regular file");
+  }
+  return path;
+}
+
+}  // namespace
+
 ParallelReader::ParallelReader(const std::string& src_path, const std::string& tgt_path)
-    : src_(src_path), tgt_(tgt_path) {}
+    : src_(corpus_file(src_path)), tgt_(corpus_file(tgt_path)) {}
 
 bool ParallelReader::next(std::string& src, std::string& tgt) {
   const bool has_src = src_.next(src);
@@ -159,11 +211,13 @@ void check_parallel(const FilePair& files) {
   if (n == 0) throw DataError("corpus files '" + files.src + "' and '" + files.tgt + "' are empty");
 }
 
-bool next_chunk(LineReader& reader, std::vector<std::string>& lines, std::size_t max_lines) {
+bool next_chunk(LineReader& reader, std::vector<std::string>& lines, std::vector<bool>& cut, std::size_t max_lines) {
   lines.clear();
+  cut.clear();
   std::string line;
   while (lines.size() < max_lines && (lines.empty() || reader.ready()) && reader.next(line)) {
     lines.push_back(std::move(line));
+    cut.push_back(reader.cut());
   }
   return !lines.empty();
 }

@@ -1,6 +1,7 @@
 #include "nmt/data/vocab.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -161,6 +162,15 @@ std::string spm_reason(std::string error, const char* fallback) {
 
 Vocab Vocab::load(const std::string& path) {
   require_readable_file(path, "vocabulary");
+  // SentencePiece reads the whole file, whatever it is: /dev/zero would never end.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    throw DataError("vocabulary '" + path + "' is not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > kMaxVocabFileBytes) {
+    throw DataError("vocabulary '" + path + "' is larger than " + std::to_string(kMaxVocabFileBytes >> 20) +
+                    " MiB, more than a SentencePiece model can be");
+  }
   const SpmLibrary& lib = spm();
   std::string error;
   nmt_spm* raw = lib.load(path.c_str(), append_to_string, &error);
@@ -291,7 +301,7 @@ Vocabs prepare_vocabs(const Config& config, int threads) {
     if (!given[i].empty()) {
       if (std::filesystem::absolute(given[i]) != std::filesystem::absolute(paths[i])) {
         require_readable_file(given[i], "vocabulary");
-        write_file_atomic(paths[i], read_file(given[i]));
+        write_file_atomic(paths[i], read_file(given[i], kMaxVocabFileBytes, "vocabulary"));
       }
       continue;
     }

@@ -57,8 +57,8 @@ void strip_segments(std::vector<std::string>& lines) {
   for (auto& l : lines) l.resize(rstrip(l).size());
 }
 
-std::vector<std::string> read_segments(const std::string& path) {
-  std::vector<std::string> lines = data::read_lines(path);
+std::vector<std::string> read_segments(const std::string& path, const data::ReadLimits& limits) {
+  std::vector<std::string> lines = data::read_lines(path, limits);
   strip_segments(lines);
   return lines;
 }

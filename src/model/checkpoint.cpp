@@ -1,6 +1,7 @@
 #include "nmt/model/checkpoint.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
+#include "nmt/common/memory.h"
 
 namespace nmt::model {
 namespace {
@@ -118,7 +120,7 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
   std::string versions = " (this nmt runs on LibTorch " TORCH_VERSION ")";
   try {
     torch::serialize::InputArchive archive;
-    std::string bytes = read_file(path);
+    std::string bytes = read_file(path, available_memory_bytes() / 2, "checkpoint");
     bytes.erase(0, archive_offset(bytes, path));
     std::istringstream in(bytes);
     // Tensors go straight to the model's device, whichever device saved them.
@@ -188,14 +190,28 @@ std::string load_checkpoint(const std::string& path, torch::nn::Module& model, t
   }
 }
 
+std::string ranked_file_name(int64_t step) { return "best-" + std::to_string(step) + ".pt"; }
+
+namespace {
+constexpr std::size_t kMaxRankingBytes = std::size_t{1} << 20;  // best.json: a few lines per kept checkpoint
+}  // namespace
+
 std::vector<RankedCheckpoint> read_ranking(const std::string& dir) {
   const std::string path = dir + "/best.json";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return {};
   std::vector<RankedCheckpoint> ranking;
   try {
-    for (const auto& j : nlohmann::json::parse(read_file(path))) {
-      ranking.push_back({j.at("step").get<int64_t>(), j.at("score").get<double>(), j.at("file").get<std::string>()});
+    const auto list = nlohmann::json::parse(read_file(path, kMaxRankingBytes, "ranking"));
+    if (!list.is_array()) throw CheckpointError("ranking '" + path + "' is damaged: expected a JSON array");
+    for (const auto& j : list) {
+      RankedCheckpoint r{j.at("step").get<int64_t>(), j.at("score").get<double>(), j.at("file").get<std::string>()};
+      // Its files are deleted when they drop out: each must be nmt's own, in `dir`.
+      if (r.step < 0 || !std::isfinite(r.score) || r.file != ranked_file_name(r.step)) {
+        throw CheckpointError("ranking '" + path + "' is damaged: entry " + std::to_string(ranking.size() + 1) +
+                              " is not {step, score, \"best-STEP.pt\"} with a finite score");
+      }
+      ranking.push_back(std::move(r));
     }
   } catch (const nlohmann::json::exception& e) {
     throw CheckpointError("ranking '" + path + "' is damaged: " + e.what());

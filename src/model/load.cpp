@@ -25,7 +25,8 @@ LoadedModel load_model(const std::string& model_dir, const std::string& which, t
                           "' does not exist (nmt train writes it)");
   }
   LoadedModel m;
-  m.config = parse_config(read_file(config_path), config_path, overrides);
+  m.config = parse_config(read_file(config_path, kMaxConfigBytes, "config"), config_path, overrides);
+  m.dir = model_dir;
   m.vocabs = data::load_vocabs(model_dir, m.config.vocab.joint);
   m.checkpoint = which == "best" || which == "last" ? (fs::path(model_dir) / "checkpoints" / (which + ".pt")).string()
                                                       : which;

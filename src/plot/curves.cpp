@@ -1,10 +1,11 @@
-#include <fstream>
+#include <filesystem>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "nmt/common/error.h"
 #include "nmt/common/logging.h"
+#include "nmt/data/lines.h"
 #include "nmt/plot/plot.h"
 
 namespace nmt::plot {
@@ -27,17 +28,22 @@ constexpr Curve kCurves[] = {
 }  // namespace
 
 Figure training_curves(const std::vector<std::string>& model_dirs, bool hours, bool skip_bad) {
+  constexpr std::size_t kMaxPoints = std::size_t{1} << 24;  // 256 MiB of coordinates: years of training logs
+  std::size_t points = 0;
   Figure f;
   f.title = "Training curves";
   f.x_label = hours ? "wall-clock hours" : "update step";
   for (const auto& c : kCurves) f.panels.push_back({c.title, {}, c.log_y});
   for (const auto& dir : model_dirs) {
     const std::string path = dir + "/metrics.jsonl";
-    std::ifstream in(path);
-    if (!in) throw DataError(path + ": cannot read the training metrics (is " + dir + " a model directory?)");
+    if (!std::filesystem::exists(path)) {
+      throw DataError(path + ": cannot read the training metrics (is " + dir + " a model directory?)");
+    }
+    data::LineReader in(path);
+    in.refuse_long_lines();  // a record is a few hundred bytes
     for (auto& p : f.panels) p.series.push_back({dir, {}, {}});
     std::string line;
-    for (int64_t number = 1; std::getline(in, line); ++number) {
+    for (int64_t number = 1; in.next(line); ++number) {
       const auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (!record.is_object() || !record.contains("event") || !record.contains("step")) {
         const std::string where = path + ": line " + std::to_string(number);
@@ -52,6 +58,10 @@ Figure training_curves(const std::vector<std::string>& model_dirs, bool hours, b
         const auto& c = kCurves[i];
         if (record["event"] != c.event || !record.contains(c.field) || !record[c.field].is_number()) continue;
         auto& s = f.panels[i].series.back();
+        if (++points > kMaxPoints) {
+          throw DataError(path + ": more than " + std::to_string(kMaxPoints) + " points to draw, by line " +
+                          std::to_string(number));
+        }
         s.x.push_back(x);
         s.y.push_back(record[c.field].get<double>());
       }

@@ -10,6 +10,7 @@
 #include <cairo.h>
 
 #include "nmt/common/error.h"
+#include "nmt/common/utf8.h"
 #include "nmt/common/fs.h"
 
 namespace nmt::plot {
@@ -17,6 +18,10 @@ namespace {
 
 constexpr const char* kFont = "DejaVu Sans";
 constexpr double kMargin = 16, kLabelFont = 12, kTitleFont = 15, kTickFont = 11;
+// The largest side of a picture: a PNG of 8192 x 8192 is 256 MiB while it is
+// drawn; cairo itself stops at 32767. A heatmap's cells are never below kMinCell.
+constexpr int kMaxSide = 8192;
+constexpr double kMinCell = 3;
 
 // Viridis sampled at nine evenly spaced points (matplotlib's values), between
 // which colours are interpolated.
@@ -38,6 +43,20 @@ cairo_status_t append(void* closure, const unsigned char* data, unsigned int len
   return CAIRO_STATUS_SUCCESS;
 }
 
+// Text cairo accepts: valid UTF-8 without control characters (a title holds
+// paths, which may be neither), at most kMaxTextChars characters.
+std::string drawable(const std::string& text) {
+  constexpr std::size_t kMaxTextChars = 160;
+  std::string out = utf8::printable(text);
+  std::size_t i = 0, chars = 0;
+  while (i < out.size() && chars < kMaxTextChars) {
+    i += utf8::seq_len(static_cast<unsigned char>(out[i]));
+    ++chars;
+  }
+  if (i < out.size()) out = out.substr(0, i) + "\u2026";
+  return out;
+}
+
 void check(cairo_status_t status, const char* what) {
   if (status != CAIRO_STATUS_SUCCESS) throw SystemError(std::string(what) + ": " + cairo_status_to_string(status));
 }
@@ -55,7 +74,7 @@ class Measure {
   double width(const std::string& text, double size, bool bold = false) {
     set_font(cr_.get(), size, bold);
     cairo_text_extents_t e;
-    cairo_text_extents(cr_.get(), text.c_str(), &e);
+    cairo_text_extents(cr_.get(), drawable(text).c_str(), &e);
     return e.x_advance;
   }
   double widest(const std::vector<std::string>& texts, double size) {
@@ -72,6 +91,10 @@ class Measure {
 // Draws with `paint` on a surface of `size` in `format` and returns the file's bytes.
 template <typename Paint>
 std::string render(Size size, Format format, Paint paint) {
+  if (size.width <= 0 || size.height <= 0 || size.width > kMaxSide || size.height > kMaxSide) {
+    throw DataError("a picture of " + std::to_string(size.width) + " x " + std::to_string(size.height) +
+                    " pixels is larger than the " + std::to_string(kMaxSide) + " a side nmt draws");
+  }
   std::string bytes;
   Surface surface(format == Format::svg
                       ? cairo_svg_surface_create_for_stream(append, &bytes, size.width, size.height)
@@ -104,7 +127,7 @@ std::string number(double v) {
 
 void text_at(cairo_t* cr, double x, double y, const std::string& text) {
   cairo_move_to(cr, x, y);
-  cairo_show_text(cr, text.c_str());
+  cairo_show_text(cr, drawable(text).c_str());
 }
 
 // Pieces as a reader wants them: SentencePiece's word-start mark as a visible space.
@@ -131,12 +154,24 @@ struct HeatmapLayout {
     const double title_h = h.title.empty() ? 0 : kTitleFont + 12;
     left = kMargin + row_labels + 8;
     top = kMargin + title_h + col_labels + 8;
+    // Cells shrink so that a long sentence's picture stays within kMaxSide;
+    // past kMinCell they would not show, and the picture is refused.
+    const double cells = static_cast<double>(std::max<std::size_t>({h.columns.size(), h.rows.size(), 1}));
+    const double room = kMaxSide - std::max(left + 16 + bar_w + 6 + m.width("0.75", kTickFont), top) - 2 * kMargin;
+    cell = std::min(cell, std::floor(room / cells));
+    if (cell < kMinCell) {
+      throw DataError("an attention heatmap of " + std::to_string(h.rows.size()) + " x " +
+                      std::to_string(h.columns.size()) + " pieces does not fit " + std::to_string(kMaxSide) +
+                      " pixels with cells of " + std::to_string(static_cast<int>(kMinCell)) +
+                      "; plot shorter sentences");
+    }
     grid_w = cell * static_cast<double>(h.columns.size());
     grid_h = cell * static_cast<double>(h.rows.size());
     bar_x = left + grid_w + 16;
     const double bar_h = std::max(grid_h, 100.0);
-    const double width = std::max(bar_x + bar_w + 6 + m.width("0.75", kTickFont) + kMargin,
-                                  kMargin * 2 + m.width(h.title, kTitleFont, true));
+    const double width = std::min(std::max(bar_x + bar_w + 6 + m.width("0.75", kTickFont) + kMargin,
+                                           kMargin * 2 + m.width(h.title, kTitleFont, true)),
+                                  static_cast<double>(kMaxSide));
     size.width = static_cast<int>(std::ceil(width));
     size.height = static_cast<int>(std::ceil(top + bar_h + kMargin));
   }
@@ -203,7 +238,7 @@ std::string render_heatmap(const Heatmap& h, Format format) {
       cairo_save(cr);
       cairo_move_to(cr, l.left + l.cell * (static_cast<double>(c) + 0.5) + 4, l.top - 6);
       cairo_rotate(cr, -M_PI / 2);
-      cairo_show_text(cr, label(h.columns[c]).c_str());
+      cairo_show_text(cr, drawable(label(h.columns[c])).c_str());
       cairo_restore(cr);
     }
     // The colour bar, 1 at the top, with ticks every quarter.
@@ -238,14 +273,29 @@ namespace {
 constexpr double kPanelW = 380, kPanelH = 250, kColumns = 3;
 
 // Round tick steps (1, 2 or 5 times a power of ten) covering [lo, hi] in about four.
+// Counted, not accumulated: at 1e18 a step of 1 would not move t at all.
 std::vector<double> ticks(double lo, double hi) {
-  if (!(hi > lo)) return {lo};
+  if (!(hi > lo) || !std::isfinite(hi - lo)) return {lo};
   const double raw = (hi - lo) / 4, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   const double unit = raw / magnitude;
   const double step = magnitude * (unit < 1.5 ? 1 : unit < 3.5 ? 2 : unit < 7.5 ? 5 : 10);
   std::vector<double> out;
-  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push_back(std::abs(t) < step * 1e-9 ? 0 : t);
+  const double first = std::ceil(lo / step), last = std::floor(hi / step + 1e-9);
+  for (int k = 0; k <= 8 && first + k <= last; ++k) {
+    const double t = (first + k) * step;
+    out.push_back(std::abs(t) < step * 1e-9 ? 0 : t);
+  }
   return out;
+}
+
+// Widens [lo, hi] to at least a billionth of its magnitude (and at least
+// `least`): a narrower range has no distinct pixels or ticks in doubles.
+void widen(double& lo, double& hi, double least) {
+  const double span = std::max(least, std::max(std::abs(lo), std::abs(hi)) * 1e-9);
+  if (hi - lo >= span) return;
+  const double mid = lo / 2 + hi / 2;
+  lo = mid - span / 2;
+  hi = mid + span / 2;
 }
 
 // Ticks of a log axis over [lo, hi] in log10: the 1, 2, 5 of each decade
@@ -292,11 +342,13 @@ void draw_panel(cairo_t* cr, const Panel& p, const std::string& x_label, double 
     text_at(cr, left + 10, (top + bottom) / 2, "no points");
     return;
   }
-  if (xhi == xlo) xhi = xlo + 1;
-  if (yhi == ylo) {
-    ylo -= 0.5;
-    yhi += 0.5;
+  if (!std::isfinite(xhi - xlo) || !std::isfinite(yhi - ylo)) {  // e.g. -1e308 and 1e308
+    set_font(cr, kTickFont);
+    text_at(cr, left + 10, (top + bottom) / 2, "values too far apart to draw");
+    return;
   }
+  widen(xlo, xhi, 1);
+  widen(ylo, yhi, 1);
   const double pad = (yhi - ylo) * 0.05;
   ylo -= pad;
   yhi += pad;

@@ -108,9 +108,14 @@ Shortlist Shortlist::build(const data::EncodedCorpus& corpus, int64_t src_vocab,
 
 Shortlist Shortlist::of_model(const model::LoadedModel& model, Size size) {
   const auto& config = model.config;
-  const auto corpus = data::EncodedCorpus::open(config.data.train, model.vocabs, config.data.max_len,
-                                                data::cache_path(config.model_dir, "train"));
-  return build(corpus, model.vocabs.src.size(), model.vocabs.tgt.size(), size);
+  const std::string cache = data::cache_path(model.dir, "train");
+  const auto corpus = data::EncodedCorpus::open_existing(config.data.train, model.vocabs, config.data.max_len, cache);
+  if (!corpus) {  // a reader writes nothing into the model directory
+    throw DataError("its cache '" + cache +
+                    "' is missing, damaged or older than the corpus; rebuild it with: nmt prepare -c '" +
+                    model.dir + "/config.json' --set model_dir='" + model.dir + "'");
+  }
+  return build(*corpus, model.vocabs.src.size(), model.vocabs.tgt.size(), size);
 }
 
 torch::Tensor Shortlist::candidates(const torch::Tensor& src) const {

@@ -46,8 +46,8 @@ Translator::Translator(std::vector<Member> members, SearchOptions options)
 }
 
 std::vector<std::vector<std::vector<int32_t>>> Translator::encode(const std::vector<std::string>& lines,
-                                                                  int64_t first_line,
-                                                                  const std::string& source) const {
+                                                                  int64_t first_line, const std::string& source,
+                                                                  const std::vector<bool>& cut) const {
   std::vector<std::vector<std::vector<int32_t>>> pieces(members_.size(),
                                                         std::vector<std::vector<int32_t>>(lines.size()));
   const auto limit = static_cast<std::size_t>(options_.max_input_length);
@@ -57,7 +57,8 @@ std::vector<std::vector<std::vector<int32_t>>> Translator::encode(const std::vec
       // Members that share the first one's source vocabulary share its pieces.
       const bool same = m > 0 && members_[m].vocabs->src.path() == members_[0].vocabs->src.path();
       p = same ? pieces[0][i] : members_[m].vocabs->src.encode(lines[i]);
-      if (same || limit == 0 || p.size() <= limit) continue;
+      const bool was_cut = i < cut.size() && cut[i];
+      if (same || limit == 0 || (p.size() <= limit && !was_cut)) continue;
       const std::string name = data::line_location(source, first_line + static_cast<int64_t>(i));
       if (!options_.crop) {
         throw DataError(name + ": more than --max-input-length " + std::to_string(limit) +
@@ -124,9 +125,9 @@ void Translator::attach_attention(const torch::Tensor& src, const std::vector<co
 }
 
 std::vector<std::vector<Translation>> Translator::translate(const std::vector<std::string>& lines, int64_t first_line,
-                                                            const std::string& source) {
+                                                            const std::string& source, const std::vector<bool>& cut) {
   std::vector<std::vector<Translation>> out(lines.size());
-  const auto pieces = encode(lines, first_line, source);
+  const auto pieces = encode(lines, first_line, source, cut);
   const auto& lead = pieces.front();  // lengths, batches and output limits follow the first member
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -162,10 +163,10 @@ std::vector<std::vector<Translation>> Translator::translate(const std::vector<st
       src.push_back(ids.to(ensemble_.device()));
       mask.push_back(src.back().ne(data::kPad));
     }
-    std::vector<int64_t> max_len;
+    std::vector<int64_t> max_len;  // a*len(src)+b, computed where it cannot overflow
     for (std::size_t r = start; r < end; ++r) {
-      max_len.push_back(static_cast<int64_t>(
-          std::floor(d.max_len_a * static_cast<double>(lead[order[r]].size()) + static_cast<double>(d.max_len_b))));
+      const double limit = d.max_len_a * static_cast<double>(lead[order[r]].size()) + static_cast<double>(d.max_len_b);
+      max_len.push_back(static_cast<int64_t>(std::floor(std::min(limit, static_cast<double>(kMaxPieces)))));
     }
 
     auto state = ensemble_.start(src, mask);

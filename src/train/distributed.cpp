@@ -32,6 +32,7 @@
 #endif
 
 #include "nmt/common/error.h"
+#include "nmt/common/logging.h"
 
 extern char** environ;
 
@@ -236,6 +237,21 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
     throw ConfigError("data-parallel training on " + device.str() + " " + why);
   }
   const std::string where = fmt::format("{}:{} (MASTER_ADDR:MASTER_PORT)", who.master_addr, who.master_port);
+  const auto start = std::chrono::steady_clock::now();
+  // That a rendezvous step did not happen (`what`: "no rendezvous at"), after how long, and why.
+  const auto failed = [&](const std::string& what, const std::exception& e) {
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return SystemError(fmt::format("rank {}: {} {} after {:.0f}s (training.dist_timeout is {}s): {}", who.rank, what,
+                                   where, waited, static_cast<double>(timeout.count()) / 1000.0, first_line(e)));
+  };
+  // A c10d thread that reads bytes which are not its protocol throws where nothing can catch it.
+  const FailureHint hint(fmt::format("rank {}: the rendezvous peer at {} answered with bytes that are not c10d's "
+                                     "protocol; is another program listening on that port?",
+                                     who.rank, where));
+  if (who.rank > 0 || who.launcher_store) {
+    NMT_INFO("dist", "rank {}: waiting up to {}s (training.dist_timeout) for the rendezvous at {}", who.rank,
+             timeout.count() / 1000.0, where);
+  }
   try {
     auto tcp = c10::make_intrusive<c10d::TCPStore>(
         who.master_addr, store_options(who.master_port, !who.launcher_store && who.rank == 0, who.world_size, timeout));
@@ -245,8 +261,7 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
                              "/worker/attempt_" + std::to_string(who.restart_count), tcp))
                        : c10::static_intrusive_pointer_cast<c10d::Store>(tcp);
   } catch (const std::exception& e) {
-    throw SystemError(fmt::format("rank {}: no rendezvous at {} within {}s (training.dist_timeout): {}", who.rank,
-                                  where, timeout.count() / 1000.0, first_line(e)));
+    throw failed("no rendezvous at", e);
   }
   try {
 #ifdef USE_C10D_NCCL
@@ -276,10 +291,7 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
     impl_->backend = "gloo";
 #endif
   } catch (const std::exception& e) {
-    throw SystemError(
-        fmt::format("rank {}: the {} ranks did not all join through {} within {}s "
-                    "(training.dist_timeout): {}",
-                    who.rank, who.world_size, where, timeout.count() / 1000.0, first_line(e)));
+    throw failed(fmt::format("the {} ranks did not all join through", who.world_size), e);
   }
 }
 

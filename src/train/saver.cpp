@@ -34,7 +34,7 @@ void CheckpointSaver::keep_if_among_best(int64_t step, double score, bool higher
   const auto better = [&](double a, double b) { return higher_is_better ? a > b : a < b; };
   auto at = std::find_if(ranking.begin(), ranking.end(), [&](const auto& r) { return better(score, r.score); });
   if (at - ranking.begin() >= keep_best) return;
-  const std::string file = "best-" + std::to_string(step) + ".pt";
+  const std::string file = model::ranked_file_name(step);
   model::save_checkpoint(dir_ + "/" + file, model, nullptr, record, average);
   ranking.insert(at, {step, score, file});
   std::vector<std::string> dropped;

@@ -61,6 +61,10 @@ std::vector<data::Batch> synthetic_batches(int64_t count, int64_t len, int64_t b
 }  // namespace
 
 GemmRate gemm_gflops(int64_t n, torch::Device device, torch::ScalarType dtype) {
+  const double side = static_cast<double>(n);
+  if (device.is_cpu()) {
+    require_memory(3 * side * side * static_cast<double>(c10::elementSize(dtype)), "--gemm-size " + std::to_string(n));
+  }
   torch::NoGradGuard no_grad;
   const auto opts = torch::TensorOptions().dtype(dtype).device(device);
   const auto a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);

@@ -431,10 +431,10 @@ TrainSummary Trainer::run() {
     }
     file_log.emplace(config_.model_dir + "/train.log");
   }
-  const StopSignals signals;
-  if (options_.ranks.distributed()) {
+  if (options_.ranks.distributed()) {  // before StopSignals: Ctrl-C ends a wait for the rendezvous at once
     group_ = std::make_unique<ProcessGroup>(options_.ranks, device_, dist_timeout(t_));
   }
+  const StopSignals signals;
   setup();
   start_ = win_start_ = std::chrono::steady_clock::now();
   TrainSummary summary;

@@ -26,7 +26,14 @@ using test::expect_error;
 using test::run_nmt;
 
 // A tiny RNNsearch on 300 toy pairs, with dropout so that resuming has RNG state to restore.
+// `training`: keys of the training section (", \"k\": v") that replace or add to the defaults below.
 std::string write_config(const test::TempDir& d, const std::string& model_dir, const std::string& training = "") {
+  std::string section = R"("log_every": 1)";
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"lr", "0.01"}, {"batch_tokens", "300"}, {"dropout", "0.2"}, {"valid_every", "1000"},
+           {"max_steps", "40"}}) {
+    if (training.find("\"" + key + "\"") == std::string::npos) section += ", \"" + key + "\": " + value;
+  }
   test::write_file(d / "c.json", R"({
     "data": {"train": {"src": ")" + test::toy("valid.en") + R"(", "tgt": ")" + test::toy("valid.fr") + R"("},
              "valid": {"src": ")" + test::toy("test.en") + R"(", "tgt": ")" + test::toy("test.fr") + R"("},
@@ -34,8 +41,7 @@ std::string write_config(const test::TempDir& d, const std::string& model_dir, c
     "vocab": {"size": 150},
     "model": {"rnnsearch": {"embed_dim": 16, "encoder_hidden": 16, "decoder_hidden": 24, "attention_dim": 16,
                             "maxout_dim": 16}},
-    "training": {"lr": 0.01, "batch_tokens": 300, "dropout": 0.2, "log_every": 1, "valid_every": 1000,
-                 "max_steps": 40)" + training + R"(},
+    "training": {)" + section + training + R"(},
     "decoding": {"beam": 2},
     "model_dir": ")" + (d / model_dir) + R"("})");
   return d / "c.json";

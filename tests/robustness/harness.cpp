@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "nmt/common/fs.h"
 #include <nlohmann/json.hpp>
 
 #include "../test_util.h"
@@ -166,7 +168,7 @@ std::vector<std::string> damage(const Snapshot& before, const Snapshot& after) {
     }
   }
   for (const auto& [path, content] : after) {
-    if (fs::path(path).filename().string().find(".tmp.") != std::string::npos) out.push_back(path + " left behind");
+    if (is_temporary_name(fs::path(path).filename().string())) out.push_back(path + " left behind");
   }
   return out;
 }

@@ -30,7 +30,7 @@ using Snapshot = std::map<std::string, std::string>;
 Snapshot snapshot(const std::string& root);
 
 /// Files of `before` that `after` lacks or holds changed, and temporary files
-/// ("*.tmp.*") in `after`; empty when nothing was lost or left behind.
+/// (nmt::is_temporary_name) in `after`; empty when nothing was lost or left behind.
 std::vector<std::string> damage(const Snapshot& before, const Snapshot& after);
 
 struct Case {

@@ -11,6 +11,7 @@
 
 #include "../test_util.h"
 #include "harness.h"
+#include "nmt/common/fs.h"
 #include "nmt/model/load.h"
 
 namespace nmt::robustness {
@@ -145,7 +146,7 @@ TEST(Robustness, KilledAtRandomMomentsTrainingResumesFromAnIntactCheckpoint) {
   EXPECT_NE(done.err.find("stopped (max_steps) at step 60"), std::string::npos) << done.err;
   // What the killed runs were writing is gone.
   for (const auto& entry : std::filesystem::recursive_directory_iterator(d / "m")) {
-    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+    EXPECT_FALSE(is_temporary_name(entry.path().filename().string())) << entry.path();
   }
   record("Kills", std::to_string(kills) + " SIGKILLs at random moments (0.3-1.5 s), checkpoints every 2 updates",
          "$NMT train [--resume] -c c.json & sleep T; kill -KILL $!",

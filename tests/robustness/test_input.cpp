@@ -42,7 +42,7 @@ TEST(Robustness, ConfigFilesAndFlags) {
        "--nproc 4096: this machine has"},
       {kind, "MASTER_ADDR:MASTER_PORT where nobody listens",
        "WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=1 $NMT train -c $CFG --set training.dist_timeout=3s", 1,
-       "rank 1: no rendezvous at 127.0.0.1:1 (MASTER_ADDR:MASTER_PORT) within 3s"},
+       "rank 1: no rendezvous at 127.0.0.1:1 (MASTER_ADDR:MASTER_PORT) after "},
       {kind, "an unknown key in --set", "$NMT train -c $CFG --set training.lrr=1", 2,
        "--set training.lrr: unknown key (did you mean 'training.lr'?)"},
       {kind, "--set without a value", "$NMT train -c $CFG --set training.lr", 2, "--set training.lr"},

@@ -100,6 +100,14 @@ struct FilePair {
   }
 };
 
+/// The largest config file read: 16 MiB, thousands of times a real one.
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{16} << 20;
+
+/// The most subword pieces a sentence may have: data.max_len's bound, and the
+/// cap of every length computed from a user's values (a*len(src)+b, a synthetic
+/// sentence, an input crop).
+inline constexpr int64_t kMaxPieces = 65000;
+
 struct DataConfig {
   FilePair train;
   FilePair valid;
@@ -118,7 +126,7 @@ struct DataConfig {
     v.field("tgt_lang", tgt_lang, "Target language code (informational).");
     v.field("max_len", max_len,
             "Training pairs with more subword pieces than this on either side are filtered out.",
-            Range::closed(1, 65000));
+            Range::closed(1, kMaxPieces));
     v.field("cache", cache,
             "Reuse the encoded corpus kept in `model_dir/cache/` when its inputs are unchanged; false re-encodes every run.");
   }
@@ -323,6 +331,10 @@ struct TrainingConfig {
   }
 };
 
+/// The longest duration a config may give: a year, in seconds. Longer ones
+/// would overflow the milliseconds of a timeout.
+inline constexpr int64_t kMaxDurationSeconds = int64_t{365} * 24 * 3600;
+
 /// A duration as "90s", "40m", "2h", "1.5h" or "1h30m" (units s, m, h, summed),
 /// in seconds; std::invalid_argument saying what is wrong otherwise.
 double parse_duration(const std::string& text);
@@ -364,7 +376,7 @@ struct DecodingConfig {
             "Draw each translation at random instead of searching: `full`, `topk:K` (the K most likely tokens) or "
             "`topp:P` (the most likely tokens up to probability P); empty searches. Dev BLEU always searches.");
     v.field("temperature", temperature, "Sampling temperature: log-probabilities are divided by it.",
-            Range::positive());
+            Range::closed(1e-4, 1e4));
     v.field("seed", seed, "Sampling seed: the same seed, input and model give the same translations.",
             Range::at_least(0));
   }
@@ -431,10 +443,13 @@ void write_config(const Config& config, const std::string& path);
 
 /// One key of the schema, as the key reference lists it.
 struct KeyInfo {
+  enum class Kind { string, boolean, integer, number, choice, section };
   std::string path;           ///< "decoding.max_len_a"
   std::string type;           ///< "integer >= 1", "number in [0, 1)", "string", "boolean", "`a` \\| `b`", "section"
   std::string default_value;  ///< as JSON; "" for an empty string or a section
   std::string doc;
+  Kind kind = Kind::string;
+  Range range;  ///< of an integer or a number
 };
 
 /// Every key of the config, sections included, in declaration order.

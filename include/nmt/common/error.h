@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace nmt {
 
@@ -45,6 +46,24 @@ class OutputClosed : public std::runtime_error {
  public:
   OutputClosed() : std::runtime_error("standard output closed") {}
 };
+
+/// What a failure on a library's own thread would most likely mean while one
+/// lives (a c10d thread that reads a rendezvous peer's bytes, for one): such a
+/// thread's exception cannot be caught, and ends the process through
+/// std::terminate, whose handler (main's) prints current_failure_hint().
+class FailureHint {
+ public:
+  explicit FailureHint(std::string hint);
+  ~FailureHint();
+  FailureHint(const FailureHint&) = delete;
+  FailureHint& operator=(const FailureHint&) = delete;
+
+ private:
+  std::string previous_;
+};
+
+/// The hint of the innermost FailureHint alive, or "".
+std::string current_failure_hint();
 
 /// Exit codes of the CLI contract.
 inline constexpr int kExitOk = 0;

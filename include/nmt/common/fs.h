@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,17 +57,49 @@ class BufferedWriter {
   std::vector<char> buf_;
 };
 
+/// The temporary file an atomic write of `path` goes through: created afresh
+/// (never through a link an earlier run left) at temporary_path(path), and
+/// removed unless commit() renames it over `path`. While it exists it is
+/// listed for remove_temporaries_in_flight(), so that a signal that ends the
+/// process leaves none behind, wherever it was.
+class TemporaryFile {
+ public:
+  /// `flags`: O_WRONLY or O_RDWR; errors name `name` (default: `path`).
+  TemporaryFile(const std::string& path, int flags, const std::string& name = {});
+  ~TemporaryFile();
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+
+  PosixFile& file() { return *file_; }
+  /// fsync(2), close(2), then renames it over `path` and fsyncs the directory.
+  void commit();
+
+ private:
+  std::string tmp_;
+  std::string path_;
+  std::unique_ptr<PosixFile> file_;
+  int slot_ = -1;
+};
+
+/// Unlinks every TemporaryFile that exists now. Async-signal-safe: for a
+/// handler of a signal that ends the process (main installs one).
+void remove_temporaries_in_flight();
+
 /// Writes all of `text` to standard output, retrying short writes; a failed
 /// write is a SystemError "cannot write to standard output: REASON", and a
 /// reader that went away (EPIPE) is OutputClosed.
 void write_stdout(std::string_view text);
 
-/// Whole file as a string; DataError "cannot read 'PATH': REASON" on failure.
-std::string read_file(const std::string& path);
+/// Whole file as a string; DataError "cannot read 'PATH': REASON" on failure,
+/// and past `max_bytes` (a FIFO, /dev/zero, a file too large to be a `what`)
+/// DataError "file 'PATH' is larger than N MiB, more than a WHAT can be".
+std::string read_file(const std::string& path, std::size_t max_bytes, const std::string& what);
 
 /// Writes `content` to a temporary file beside `path`, fsyncs it, renames it
 /// over `path` and fsyncs the directory, so a crash leaves either the old or
-/// the new file, never a torn one.
+/// the new file, never a torn one. Only a regular file is ever replaced: a
+/// symbolic link is followed to the file it names, a device or FIFO
+/// (`-o /dev/stdout`) is written to in place, and a directory is a DataError.
 void write_file_atomic(const std::string& path, const std::string& content);
 
 /// Makes `to` a hard link to `from`, replacing `to` atomically (a copy where
@@ -74,13 +107,18 @@ void write_file_atomic(const std::string& path, const std::string& content);
 void link_atomic(const std::string& from, const std::string& to);
 
 /// The temporary file that an atomic write of `path` goes through before it
-/// is renamed over it: "PATH.tmp.PID".
+/// is renamed over it: "PATH.nmt-partial.PID".
 std::string temporary_path(const std::string& path);
 
-/// Deletes the temporary files (temporary_path) under `dir` and its
-/// subdirectories that a killed process left behind; returns how many. Only
-/// safe while holding the directory's lock, which calls it (common/lock.h).
-int64_t remove_stale_temporaries(const std::string& dir);
+/// True for a name temporary_path() makes: "NAME.nmt-partial.PID".
+bool is_temporary_name(std::string_view name);
+
+/// Deletes the regular files directly in `dirs` (not below them) whose names
+/// temporary_path() made for a process that no longer runs; returns how many.
+/// Nothing else is touched: not a user's file, not a symbolic link, not a
+/// subdirectory. Call it only for directories nmt owns, holding their lock
+/// (common/lock.h).
+int64_t remove_stale_temporaries(const std::vector<std::string>& dirs);
 
 /// Creates `dir` and its parents; DataError naming it when that fails.
 void ensure_dir(const std::string& dir);

@@ -23,7 +23,8 @@ void tune_process(char** argv);
 int available_cores();
 
 /// Sets LibTorch's intra-op threads and OpenBLAS's pool to `requested`
-/// (0 = every available core) and returns the number used.
+/// (0 = every available core; more than those: a warning, and every core) and
+/// returns the number used.
 int set_threads(int requested);
 
 struct BlasInfo {

@@ -27,6 +27,11 @@ char32_t next(std::string_view s, std::size_t& i);
 /// Appends the UTF-8 encoding of `cp` to `out`.
 void append(std::string& out, char32_t cp);
 
+/// `s` made safe for a terminal and for one line: control characters (C0, DEL,
+/// C1) and bytes that are not UTF-8 become escapes ("\\n", "\\t", "\\x1b");
+/// a backslash stays itself; every other character is kept.
+std::string printable(std::string_view s);
+
 /// Decodes valid UTF-8 into code points.
 std::vector<char32_t> decode(std::string_view s);
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,14 @@ class EncodedCorpus {
   /// Encodes `files` into `cache_path` unless a cache built from the same files,
   /// vocabulary and max_len is already there, then maps it. Pairs with an empty
   /// side, or more than `max_len` pieces on a side (when max_len > 0), are dropped.
+  /// The caller holds the model directory's lock (common/lock.h). A damaged
+  /// cache (checksum, index or token ids) is rebuilt with a warning.
   static EncodedCorpus open(const FilePair& files, const Vocabs& vocabs, int64_t max_len,
                             const std::string& cache_path);
+  /// For a reader, which writes nothing: the cache at `cache_path` when it is
+  /// whole and built from these inputs, else nullopt.
+  static std::optional<EncodedCorpus> open_existing(const FilePair& files, const Vocabs& vocabs, int64_t max_len,
+                                                    const std::string& cache_path);
 
   int64_t size() const { return num_pairs_; }
   int32_t src_len(int64_t i) const;

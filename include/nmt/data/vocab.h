@@ -23,6 +23,8 @@ inline constexpr int32_t kEos = 3;
 /// than n * kMaxPieceBytes bytes has more than n pieces.
 inline constexpr int kMaxPieceChars = 16;
 inline constexpr std::size_t kMaxPieceBytes = 4 * kMaxPieceChars;
+/// The largest SentencePiece model file read (a 1M-piece model is under 30 MB).
+inline constexpr std::size_t kMaxVocabFileBytes = std::size_t{256} << 20;
 
 class Vocab {
  public:

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "nmt/data/lines.h"
 #include "nmt/eval/tokenize.h"
 
 namespace nmt::eval {
@@ -25,8 +26,9 @@ struct ReportOptions {
   std::string metrics() const;
 };
 
-/// The lines of `path` ("-": standard input) as sacreBLEU reads them: trailing whitespace removed.
-std::vector<std::string> read_segments(const std::string& path);
+/// The lines of `path` ("-": standard input) as sacreBLEU reads them, trailing
+/// whitespace removed, within `limits` (data::read_lines).
+std::vector<std::string> read_segments(const std::string& path, const data::ReadLimits& limits = {});
 
 /// Removes the trailing whitespace of each line, as sacreBLEU does.
 void strip_segments(std::vector<std::string>& lines);

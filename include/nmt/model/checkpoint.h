@@ -36,8 +36,12 @@ struct RankedCheckpoint {
   std::string file;  ///< name in the checkpoints directory
 };
 
-/// The ranking in `dir`/best.json, best first; empty when there is none.
-/// A damaged file is a CheckpointError naming it.
+/// The file of the ranked checkpoint of `step`: "best-STEP.pt".
+std::string ranked_file_name(int64_t step);
+
+/// The ranking in `dir`/best.json, best first; empty when there is none. A
+/// damaged one, or one naming a file other than ranked_file_name(step), is a
+/// CheckpointError naming the file.
 std::vector<RankedCheckpoint> read_ranking(const std::string& dir);
 void write_ranking(const std::string& dir, const std::vector<RankedCheckpoint>& ranking);
 

@@ -16,6 +16,7 @@ namespace nmt::model {
 
 /// A model ready to translate.
 struct LoadedModel {
+  std::string dir;  ///< the model directory it was loaded from (config.model_dir is where it was trained)
   Config config;  ///< the run's resolved config (model_dir/config.json), with the overrides applied
   data::Vocabs vocabs;
   std::shared_ptr<Seq2Seq> model;  ///< on the requested device, in eval mode

@@ -2,6 +2,7 @@
 // `nmt translate`, `nmt eval --model` and dev BLEU during training alike.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include <ATen/core/Generator.h>
 
 #include "nmt/common/config.h"
+#include "nmt/data/lines.h"
 #include "nmt/data/vocab.h"
 #include "nmt/model/seq2seq.h"
 #include "nmt/search/alignment.h"
@@ -37,9 +39,10 @@ struct SearchOptions {
   std::shared_ptr<const Shortlist> shortlist = nullptr;
 
   /// The most bytes of an input line worth reading: past them it has more than
-  /// max_input_length pieces (0: no limit). A LineReader's max_line_bytes.
+  /// max_input_length pieces. A LineReader's max_line_bytes.
   std::size_t max_input_bytes() const {
-    return max_input_length > 0 ? static_cast<std::size_t>(max_input_length) * data::kMaxPieceBytes + 1 : 0;
+    const auto pieces = static_cast<std::size_t>(std::clamp<int64_t>(max_input_length, 0, kMaxPieces));
+    return pieces > 0 ? std::min(pieces * data::kMaxPieceBytes + 1, data::kMaxLineBytes) : data::kMaxLineBytes;
   }
 
   /// ConfigError naming --n-best when it is out of range or asked of sampling.
@@ -77,9 +80,11 @@ class Translator {
   /// order, each line's n-best list. An empty line gives one empty translation.
   /// Messages name line i as line `first_line + i` of `source` ("<stdin>: line 7").
   /// Sampling draws from one generator seeded once, by decoding.seed: the same
-  /// lines in the same calls give the same translations.
+  /// lines in the same calls give the same translations. `cut[i]` says that
+  /// line i was cut by its reader (data::LineReader::cut): it is treated as a
+  /// line over max_input_length, cropped with a warning or refused.
   std::vector<std::vector<Translation>> translate(const std::vector<std::string>& lines, int64_t first_line = 1,
-                                                  const std::string& source = "");
+                                                  const std::string& source = "", const std::vector<bool>& cut = {});
 
   const SearchOptions& options() const { return options_; }
 
@@ -87,7 +92,7 @@ class Translator {
   // The source pieces of `lines` in each member's vocabulary, cropped to
   // max_input_length; the first member's decide lengths and emptiness.
   std::vector<std::vector<std::vector<int32_t>>> encode(const std::vector<std::string>& lines, int64_t first_line,
-                                                        const std::string& source) const;
+                                                        const std::string& source, const std::vector<bool>& cut) const;
   // Fills the attention of `translations` [rows][n-best], the hypotheses `hyps`
   // of the first member's source rows src [rows, S] (pieces: each row's own).
   void attach_attention(const torch::Tensor& src, const std::vector<const std::vector<int32_t>*>& pieces,
