@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --fuzz
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config tokenize lines record checkpoint cache)
+[ ${#targets[@]} -gt 0 ] || targets=(config tokenize lines record checkpoint cache ranking metrics)
 seconds=${FUZZ_SECONDS:-60}
 build=${BUILD_DIR:-build-fuzz}
 CC=clang CXX=clang++ BUILD_DIR=$build BUILD_TYPE=RelWithDebInfo scripts/build.sh -DNMT_FUZZ=ON \

@@ -39,8 +39,18 @@ that fails `write(2)` and `fsync(2)` on one file with EIO, as a failing disk
 does. `small_disk.sh` runs a command with a directory on a tmpfs of its own with
 a few kilobytes free, so a full disk is a real ENOSPC.
 
+The battery "Every file input, given each bad file" is generated
+(`tests/robustness/test_battery.cpp`): each file that a verb reads gets the same
+seven bad files, and the expected outcome of each is stated there. Every
+numeric config key gets the same hostile numbers in
+`Config.EveryNumericKeyTakesTheHostileNumbersAsItsDeclarationSays`
+(`tests/test_config.cpp`), expected from its declared type and range.
+
 HEAD
-  echo "$cases cases, all passing."
+  echo "$cases cases, all passing:"
+  echo
+  # Cases per section: rows between one "## " heading and the next, less the header and rule.
+  awk '/^## /{if (name) print "- " name ": " n; name=substr($0, 4); n=-2; next} /^\| /{n++} END{if (name) print "- " name ": " n}' "$table"
   echo
   cat "$table"
 } >docs/reliability.md

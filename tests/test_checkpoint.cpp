@@ -89,6 +89,20 @@ TEST(Checkpoint, ARankingNamesOnlyItsOwnCheckpoints) {
   EXPECT_EQ(test::error_of([&] { read_ranking(d.str()); }), "ranking '" + path + "' is damaged: expected a JSON array");
 }
 
+// Pruning deletes what numbered_checkpoints returns: only nmt's own names, only regular files.
+TEST(Checkpoint, NumberedCheckpointsAreOnlyNmtsOwn) {
+  test::TempDir d;
+  test::write_file(d / "victim", "mine");
+  for (const char* name : {"step-3.pt", "step-12.pt", "step-0001.pt", "step-+5.pt", "step-7.pt.bak", "step-x.pt"}) {
+    test::write_file(d / name, "x");
+  }
+  std::filesystem::create_symlink(d / "victim", d / "step-1.pt");
+  const auto numbered = numbered_checkpoints(d.str());
+  ASSERT_EQ(numbered.size(), 2u);
+  EXPECT_EQ(numbered[0], (std::pair<int64_t, std::string>{3, d / "step-3.pt"}));
+  EXPECT_EQ(numbered[1], (std::pair<int64_t, std::string>{12, d / "step-12.pt"}));
+}
+
 TEST(Checkpoint, BadFilesAreCheckpointErrorsNamingTheFile) {
   test::TempDir d;
   auto m = make(1);

@@ -315,6 +315,16 @@ TEST(Config, EveryNumericKeyTakesTheHostileNumbersAsItsDeclarationSays) {
   EXPECT_GT(checked, 500);
 }
 
+TEST(Config, DeepNestingAndNulBytesAreRefusedNamed) {
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "{\"a\": ";
+  deep += "1" + std::string(40, '}');
+  EXPECT_EQ(error_of(deep), "c.json: nested more than 32 levels deep");
+  EXPECT_EQ(error_of(R"({"model_dir": "/runs/a\u0000b"})"), "c.json: model_dir: a string with a NUL byte (\\u0000)");
+  // A message never ends at a NUL byte (what() is a C string): it shows it.
+  EXPECT_EQ(std::string(ConfigError(std::string("key 'a\0b'", 9)).what()), "key 'a\\x00b'");
+}
+
 TEST(Config, AKeyGivenTwiceIsNamed) {
   EXPECT_EQ(error_of(R"({"training": {"lr": 0.1}, "training": {"seed": 2}})"), "c.json: key 'training' is given twice");
   EXPECT_EQ(error_of(R"({"training": {"lr": 0.1, "seed": 2, "lr": 0.2}})"), "c.json: key 'training.lr' is given twice");

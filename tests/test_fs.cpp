@@ -111,6 +111,22 @@ TEST(Fs, AnAtomicWriteReplacesOnlyARegularFile) {
   EXPECT_FALSE(std::filesystem::exists(d / "nothing"));
 }
 
+TEST(Fs, AnOutputIsNeverAnInputAndADescriptorPathKeepsItsOffset) {
+  test::TempDir d;
+  test::write_file(d / "in", "x");
+  std::filesystem::create_symlink(d / "in", d / "link");
+  EXPECT_EQ(test::error_of([&] { require_output_is_not_an_input(d / "link", {d / "other", d / "in"}, "-o"); }),
+            "-o '" + (d / "link") + "' is the file '" + (d / "in") +
+                "', which this command reads or its run keeps: write the output elsewhere");
+  EXPECT_NO_THROW(require_output_is_not_an_input(d / "new", {d / "in"}, "-o"));
+  // /dev/fd/N is written through descriptor N, after what it already holds.
+  PosixFile out(d / "out", O_WRONLY | O_CREAT | O_TRUNC);
+  out.write("first ", 6);
+  write_file_atomic("/dev/fd/" + std::to_string(out.fd()), "second");
+  out.write(" third", 6);
+  EXPECT_EQ(test::slurp(d / "out"), "first second third");
+}
+
 TEST(Fs, ATemporaryFileGoesUnlessCommittedAndASignalHandlerCanRemoveIt) {
   test::TempDir d;
   {

@@ -4,7 +4,9 @@
 #include "cli/checks.h"
 #include "cli/verbs.h"
 #include "nmt/common/error.h"
+#include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
+#include "nmt/model/checkpoint.h"
 #include "nmt/model/load.h"
 
 namespace nmt::cli {
@@ -25,6 +27,11 @@ void run_average(const AverageOptions& opt) {
   const auto inputs = opt.last > 0   ? model::last_checkpoints(opt.model_dir, opt.last)
                       : opt.best > 0 ? model::best_checkpoints(opt.model_dir, opt.best)
                                      : opt.checkpoints;
+  // Nor over a file of the run's own: its last.pt, best.pt or a numbered checkpoint.
+  std::vector<std::string> theirs = inputs;
+  for (const char* own : {"last.pt", "best.pt"}) theirs.push_back(opt.model_dir + "/checkpoints/" + own);
+  for (const auto& [step, path] : model::numbered_checkpoints(opt.model_dir + "/checkpoints")) theirs.push_back(path);
+  require_output_is_not_an_input(opt.output, theirs, "-o");
   model::average_checkpoints(opt.model_dir, inputs, opt.output);
   NMT_INFO("average", "wrote {}: the mean of {} checkpoints (translate it with --checkpoint {})", opt.output,
            inputs.size(), opt.output);

@@ -56,9 +56,13 @@ void run_eval(const EvalOptions& opt) {
   std::vector<std::string> hyps;
   if (!opt.model.model_dirs.empty()) {
     // Counted before the model is loaded: a source that cannot match fails at once.
-    limits.cut_long_lines = true;  // the translator crops a long line, with a warning naming it
     const auto lines = data::read_lines(opt.src, limits);
     eval::check_line_counts(lines, refs, opt.refs, "source '" + opt.src + "'");
+    if (!opt.output.empty()) {
+      std::vector<std::string> inputs = opt.refs;
+      inputs.push_back(opt.src);
+      require_output_is_not_an_input(opt.output, inputs, "-o");
+    }
     hyps = translate_file(opt, lines);
   } else {
     hyps = eval::read_segments(opt.hyp, limits);

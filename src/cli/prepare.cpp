@@ -13,7 +13,7 @@ namespace {
 
 void run_prepare(const ConfigFlags& flags) {
   const Config config = flags.load();
-  const int threads = set_threads(static_cast<int>(config.training.threads));
+  const int threads = set_threads(config.training.threads);
   const data::Dataset d = data::prepare_model_dir(config, threads);
   NMT_INFO("data", "vocabulary: {} pieces{}; {} training pairs ready in {}", d.vocabs.src.size(),
            d.vocabs.joint ? " (joint)" : "", d.train->size(), config.model_dir);

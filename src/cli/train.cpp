@@ -40,7 +40,7 @@ void run_train(const TrainCliOptions& opt) {
   options.resume = opt.resume;
   options.device = opt.device;
   // Ranks on one host share its cores.
-  int threads = static_cast<int>(config.training.threads);
+  int64_t threads = config.training.threads;
   if (threads == 0 && options.ranks.local_world_size > 1) {
     threads = std::max(1, available_cores() / options.ranks.local_world_size);
   }

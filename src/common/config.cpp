@@ -177,6 +177,7 @@ class Reader {
     if (const json* x = take(name)) {
       if (!x->is_string()) ctx_.fail(join_path(prefix_, name), "expected a string, got " + describe_value(*x));
       v = x->get<std::string>();
+      if (v.find('\0') != std::string::npos) ctx_.fail(join_path(prefix_, name), "a string with a NUL byte (\\u0000)");
     }
   }
   void field(const char* name, bool& v, const char* /*doc*/) {
@@ -553,12 +554,16 @@ void Config::validate(const std::map<std::string, std::string>& origins) const {
 }
 
 Config parse_config(const std::string& text, const std::string& source, const std::vector<Override>& overrides) {
+  constexpr int kMaxConfigDepth = 32;
   json doc;
   // JSON allows a key twice in an object and keeps the last; a config that
   // does is a mistake (a section pasted twice), named by its path.
   std::vector<std::pair<std::string, std::set<std::string>>> objects;  // path and keys of each open object
   std::string key, duplicate;
-  const json::parser_callback_t note_keys = [&](int, json::parse_event_t event, json& parsed) {
+  const json::parser_callback_t note_keys = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (depth > kMaxConfigDepth) {  // a config is 4 deep; 50,000 would take gigabytes to parse
+      throw ConfigError(source + ": nested more than " + std::to_string(kMaxConfigDepth) + " levels deep");
+    }
     if (event == json::parse_event_t::object_start) {
       const std::string parent = objects.empty() ? "" : objects.back().first;
       objects.push_back({objects.empty() ? "" : parent.empty() ? key : parent + "." + key, {}});

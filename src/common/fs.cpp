@@ -161,6 +161,19 @@ void require_readable_file(const std::string& path, const std::string& what) {
   if (::access(path.c_str(), R_OK) != 0) fail("read", path, errno);
 }
 
+void require_output_is_not_an_input(const std::string& output, const std::vector<std::string>& inputs,
+                                    const std::string& flag) {
+  struct stat out {};
+  if (::stat(output.c_str(), &out) != 0 || !S_ISREG(out.st_mode)) return;  // new, or a device: nothing to lose
+  for (const std::string& in : inputs) {
+    struct stat st {};
+    if (::stat(in.c_str(), &st) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino) {
+      throw DataError(flag + " '" + output + "' is the file '" + in +
+                      "', which this command reads or its run keeps: write the output elsewhere");
+    }
+  }
+}
+
 void ensure_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -204,9 +217,27 @@ int64_t remove_stale_temporaries(const std::vector<std::string>& dirs) {
 
 namespace {
 
+// The descriptor `path` names, as a shell gives one (/dev/stdout, /dev/stderr,
+// /dev/fd/N, /proc/self/fd/N), or -1. Writing through it keeps the caller's
+// offset: opening the path again would start a second one at 0 in a file.
+int inherited_descriptor(const std::string& path) {
+  if (path == "/dev/stdout") return STDOUT_FILENO;
+  if (path == "/dev/stderr") return STDERR_FILENO;
+  for (const std::string prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    if (path.rfind(prefix, 0) != 0 || path.size() == prefix.size() || path.size() > prefix.size() + 6) continue;
+    const std::string n = path.substr(prefix.size());
+    if (n.find_first_not_of("0123456789") == std::string::npos) return std::stoi(n);
+  }
+  return -1;
+}
+
 // Where an atomic write of `path` goes: `path`, or the regular file a symbolic
-// link names; nullopt for a device, FIFO or socket, which is written in place.
+// link names; nullopt for a device, FIFO or socket, and for a stream the caller
+// opened (/dev/stdout, /proc/self/fd/N), which are written in place: replacing
+// the file behind one would leave the caller's descriptor on the old file.
 std::optional<std::string> atomic_target(const std::string& path) {
+  const auto stream = [](const std::string& p) { return p.rfind("/dev/", 0) == 0 || p.rfind("/proc/", 0) == 0; };
+  if (stream(path)) return std::nullopt;
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return path;  // nothing there yet (or unreadable: the write says why)
   std::string target = path;
@@ -215,16 +246,13 @@ std::optional<std::string> atomic_target(const std::string& path) {
     const auto resolved = std::filesystem::canonical(path, ec);
     if (ec) throw DataError("cannot write '" + path + "': it is a symbolic link to a file that does not exist");
     target = resolved.string();
+    if (stream(target)) return std::nullopt;
     if (::stat(target.c_str(), &st) != 0) fail("write", path, errno);
   }
   if (S_ISREG(st.st_mode)) return target;
   if (S_ISDIR(st.st_mode)) throw DataError("cannot write '" + path + "': it is a directory");
   return std::nullopt;
 }
-
-}  // namespace
-
-namespace {
 
 // The TemporaryFiles that exist, for a signal handler: a pointer to each one's
 // path, which lives as long as the slot holds it.
@@ -271,8 +299,13 @@ void remove_temporaries_in_flight() {
 
 void write_file_atomic(const std::string& given, const std::string& content) {
   const std::optional<std::string> target = atomic_target(given);
-  if (!target) {  // a device or a FIFO: written to, never replaced
-    PosixFile file(given, O_WRONLY);
+  if (const int fd = inherited_descriptor(given); fd >= 0) {  // -o /dev/stdout: through the caller's descriptor
+    if (fd == STDOUT_FILENO) return write_stdout(content);
+    if (const int err = write_all(fd, content.data(), content.size()); err != 0) fail("write", given, err);
+    return;
+  }
+  if (!target) {  // a device, a FIFO or a stream: written to (after what it holds), never replaced
+    PosixFile file(given, O_WRONLY | O_APPEND);
     file.write(content.data(), content.size());
     file.close();
     return;

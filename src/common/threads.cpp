@@ -107,13 +107,13 @@ int available_cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-int set_threads(int requested) {
+int set_threads(int64_t requested) {
   const int cores = available_cores();
   if (requested > cores) {  // more threads than cores only take turns on them; 100000 would not start
     NMT_WARN("threads", "{} threads asked for, but this process may run on {} cores: using {}", requested, cores,
              cores);
   }
-  const int n = requested > 0 ? std::min(requested, cores) : cores;
+  const int n = requested > 0 ? static_cast<int>(std::min<int64_t>(requested, cores)) : cores;
   at::set_num_threads(n);
   // OpenBLAS keeps its own pool; GEMMs run outside LibTorch's parallel regions,
   // so the two pools never compute at once and the same count does not

@@ -300,7 +300,7 @@ Vocabs prepare_vocabs(const Config& config, int threads) {
   for (std::size_t i = 0; i < paths.size(); ++i) {
     if (!given[i].empty()) {
       if (std::filesystem::absolute(given[i]) != std::filesystem::absolute(paths[i])) {
-        require_readable_file(given[i], "vocabulary");
+        Vocab::load(given[i]);  // a file that is no vocabulary is refused, named, before it is copied in
         write_file_atomic(paths[i], read_file(given[i], kMaxVocabFileBytes, "vocabulary"));
       }
       continue;

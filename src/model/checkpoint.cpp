@@ -214,7 +214,9 @@ std::vector<RankedCheckpoint> read_ranking(const std::string& dir) {
       ranking.push_back(std::move(r));
     }
   } catch (const nlohmann::json::exception& e) {
-    throw CheckpointError("ranking '" + path + "' is damaged: " + e.what());
+    std::string what = e.what();  // "[json.exception.type_error.302] type must be ...": the text after the tag
+    if (const auto tag = what.find("] "); tag != std::string::npos) what.erase(0, tag + 2);
+    throw CheckpointError("ranking '" + path + "' is damaged: " + what);
   }
   return ranking;
 }
@@ -232,8 +234,11 @@ std::vector<std::pair<int64_t, std::string>> numbered_checkpoints(const std::str
     const std::string name = entry.path().filename().string();
     int64_t step = 0;
     int used = 0;
+    // Only names nmt writes (step-12.pt, not step-012.pt), and only regular
+    // files (not a link): pruning deletes what this returns.
     if (std::sscanf(name.c_str(), "step-%" SCNd64 ".pt%n", &step, &used) == 1 &&
-        static_cast<std::size_t>(used) == name.size()) {
+        static_cast<std::size_t>(used) == name.size() && name == "step-" + std::to_string(step) + ".pt" &&
+        entry.is_regular_file(ec) && !entry.is_symlink(ec)) {
       numbered.emplace_back(step, entry.path().string());
     }
   }

@@ -39,6 +39,9 @@ Figure training_curves(const std::vector<std::string>& model_dirs, bool hours, b
     if (!std::filesystem::exists(path)) {
       throw DataError(path + ": cannot read the training metrics (is " + dir + " a model directory?)");
     }
+    if (!std::filesystem::is_regular_file(path)) {  // a FIFO of garbage would be skipped for ever
+      throw DataError(path + ": the training metrics are not a regular file");
+    }
     data::LineReader in(path);
     in.refuse_long_lines();  // a record is a few hundred bytes
     for (auto& p : f.panels) p.series.push_back({dir, {}, {}});
@@ -51,19 +54,26 @@ Figure training_curves(const std::vector<std::string>& model_dirs, bool hours, b
         NMT_WARN("plot", "{} is not a metrics record; skipped", where);
         continue;
       }
-      const auto& x_field = record[hours ? "elapsed_s" : "step"];
+      // A field, or null where the record lacks it: operator[] of a const
+      // object must not be asked for a missing key (found by the metrics fuzz target).
+      const auto field = [&](const char* name) {
+        const auto it = record.find(name);
+        return it != record.end() ? *it : nlohmann::json();
+      };
+      const auto x_field = field(hours ? "elapsed_s" : "step");
       if (!x_field.is_number()) continue;
       const double x = x_field.get<double>() / (hours ? 3600.0 : 1.0);
       for (std::size_t i = 0; i < std::size(kCurves); ++i) {
         const auto& c = kCurves[i];
-        if (record["event"] != c.event || !record.contains(c.field) || !record[c.field].is_number()) continue;
+        const auto y = field(c.field);
+        if (field("event") != c.event || !y.is_number()) continue;
         auto& s = f.panels[i].series.back();
         if (++points > kMaxPoints) {
           throw DataError(path + ": more than " + std::to_string(kMaxPoints) + " points to draw, by line " +
                           std::to_string(number));
         }
         s.x.push_back(x);
-        s.y.push_back(record[c.field].get<double>());
+        s.y.push_back(y.get<double>());
       }
     }
   }

@@ -10,8 +10,8 @@
 #include <cairo.h>
 
 #include "nmt/common/error.h"
-#include "nmt/common/utf8.h"
 #include "nmt/common/fs.h"
+#include "nmt/common/utf8.h"
 
 namespace nmt::plot {
 namespace {

@@ -167,6 +167,11 @@ std::vector<std::vector<Translation>> Translator::translate(const std::vector<st
     for (std::size_t r = start; r < end; ++r) {
       const double limit = d.max_len_a * static_cast<double>(lead[order[r]].size()) + static_cast<double>(d.max_len_b);
       max_len.push_back(static_cast<int64_t>(std::floor(std::min(limit, static_cast<double>(kMaxPieces)))));
+      if (max_len.back() < 1) {  // not silently empty
+        NMT_WARN("translate", "{}: the output limit a*len(src)+b = {} allows no token; it translates as empty "
+                 "(raise --max-len-a or --max-len-b)",
+                 data::line_location(source, first_line + static_cast<int64_t>(order[r])), limit);
+      }
     }
 
     auto state = ensemble_.start(src, mask);

@@ -248,10 +248,8 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
   const FailureHint hint(fmt::format("rank {}: the rendezvous peer at {} answered with bytes that are not c10d's "
                                      "protocol; is another program listening on that port?",
                                      who.rank, where));
-  if (who.rank > 0 || who.launcher_store) {
-    NMT_INFO("dist", "rank {}: waiting up to {}s (training.dist_timeout) for the rendezvous at {}", who.rank,
-             timeout.count() / 1000.0, where);
-  }
+  NMT_INFO("dist", "rank {}: waiting up to {}s (training.dist_timeout) for the {} ranks to meet at {}", who.rank,
+           timeout.count() / 1000.0, who.world_size, where);
   try {
     auto tcp = c10::make_intrusive<c10d::TCPStore>(
         who.master_addr, store_options(who.master_port, !who.launcher_store && who.rank == 0, who.world_size, timeout));

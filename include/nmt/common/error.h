@@ -9,9 +9,17 @@
 
 namespace nmt {
 
+namespace detail {
+// A message with its NUL bytes shown as "\x00": what() is a C string, and would end at the first.
+inline std::string visible_nul(std::string s) {
+  for (std::size_t at; (at = s.find('\0')) != std::string::npos;) s.replace(at, 1, "\\x00");
+  return s;
+}
+}  // namespace detail
+
 class NmtError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit NmtError(const std::string& what) : std::runtime_error(detail::visible_nul(what)) {}
 };
 
 /// Bad command-line usage or config: unknown key, wrong type, out of range.
@@ -37,7 +45,7 @@ class CheckpointError : public NmtError {
 /// it into one line on stderr and exit code 1.
 class SystemError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit SystemError(const std::string& what) : std::runtime_error(detail::visible_nul(what)) {}
 };
 
 /// Standard output was closed by its reader (`nmt translate | head`): main()

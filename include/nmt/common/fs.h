@@ -98,8 +98,9 @@ std::string read_file(const std::string& path, std::size_t max_bytes, const std:
 /// Writes `content` to a temporary file beside `path`, fsyncs it, renames it
 /// over `path` and fsyncs the directory, so a crash leaves either the old or
 /// the new file, never a torn one. Only a regular file is ever replaced: a
-/// symbolic link is followed to the file it names, a device or FIFO
-/// (`-o /dev/stdout`) is written to in place, and a directory is a DataError.
+/// symbolic link is followed to the file it names; a device, a FIFO or a path
+/// under /dev or /proc (`-o /dev/stdout`) is appended to in place; and a
+/// directory is a DataError.
 void write_file_atomic(const std::string& path, const std::string& content);
 
 /// Makes `to` a hard link to `from`, replacing `to` atomically (a copy where
@@ -119,6 +120,12 @@ bool is_temporary_name(std::string_view name);
 /// subdirectory. Call it only for directories nmt owns, holding their lock
 /// (common/lock.h).
 int64_t remove_stale_temporaries(const std::vector<std::string>& dirs);
+
+/// DataError unless `output` (the file `flag` names) is a file other than each
+/// of `inputs`: nmt never writes over what it reads or a run keeps ("-o 'a.en'
+/// is the file 'a.en', which ..."). Paths that do not exist differ from every file.
+void require_output_is_not_an_input(const std::string& output, const std::vector<std::string>& inputs,
+                                    const std::string& flag);
 
 /// Creates `dir` and its parents; DataError naming it when that fails.
 void ensure_dir(const std::string& dir);

@@ -1,6 +1,7 @@
 // CPU threads and the BLAS behind LibTorch's matrix products.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace nmt {
@@ -25,7 +26,7 @@ int available_cores();
 /// Sets LibTorch's intra-op threads and OpenBLAS's pool to `requested`
 /// (0 = every available core; more than those: a warning, and every core) and
 /// returns the number used.
-int set_threads(int requested);
+int set_threads(int64_t requested);
 
 struct BlasInfo {
   std::string library;  ///< the shared object that provides sgemm_, or "" if none is visible
