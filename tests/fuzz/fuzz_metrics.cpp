@@ -1,11 +1,7 @@
 // A model directory's metrics.jsonl, as `nmt plot curves` reads and draws it:
 // any bytes give a figure that draws (promptly: libFuzzer's -timeout catches
 // an endless loop) or a DataError of one line naming the file.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "fuzz_util.h"
@@ -14,20 +10,12 @@
 
 namespace {
 
-std::string g_dir;  // a model directory of the fuzzer's own
+const std::string g_dir = nmt::fuzz::make_directory("metrics");  // a model directory of the fuzzer's own
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  char tmpl[] = "/tmp/nmt-fuzz-metrics-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) std::abort();
-  g_dir = tmpl;
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  std::ofstream(g_dir + "/metrics.jsonl", std::ios::binary).write(reinterpret_cast<const char*>(data),
-                                                                   static_cast<std::streamsize>(size));
+  nmt::fuzz::write_input(g_dir + "/metrics.jsonl", data, size);
   for (const bool skip_bad : {false, true}) {
     try {
       const auto figure = nmt::plot::training_curves({g_dir}, /*hours=*/size % 2 == 1, skip_bad);

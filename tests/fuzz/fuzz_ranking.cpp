@@ -1,12 +1,8 @@
 // A run's checkpoints/best.json, as training reads it before deleting the
 // checkpoints that drop out of the ranking: any bytes give entries that each
 // name best-STEP.pt of their own step, or a CheckpointError of one line.
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "fuzz_util.h"
@@ -15,20 +11,12 @@
 
 namespace {
 
-std::string g_dir;
+const std::string g_dir = nmt::fuzz::make_directory("ranking");  // a model directory of the fuzzer's own
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  char tmpl[] = "/tmp/nmt-fuzz-ranking-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) std::abort();
-  g_dir = tmpl;
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  std::ofstream(g_dir + "/best.json", std::ios::binary).write(reinterpret_cast<const char*>(data),
-                                                               static_cast<std::streamsize>(size));
+  nmt::fuzz::write_input(g_dir + "/best.json", data, size);
   try {
     for (const auto& r : nmt::model::read_ranking(g_dir)) {
       if (r.file != nmt::model::ranked_file_name(r.step) || r.step < 0 || !std::isfinite(r.score)) {

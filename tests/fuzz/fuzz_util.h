@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -24,6 +25,20 @@ class MemoryFile {
  private:
   int fd_;
 };
+
+/// A fresh directory for a target that reads a file by its place in one
+/// (best.json, metrics.jsonl): "/tmp/nmt-fuzz-NAME-XXXXXX".
+inline std::string make_directory(const std::string& name) {
+  std::string path = "/tmp/nmt-fuzz-" + name + "-XXXXXX";
+  if (::mkdtemp(path.data()) == nullptr) std::abort();
+  return path;
+}
+
+/// Writes the input to `path`, replacing what was there.
+inline void write_input(const std::string& path, const uint8_t* data, std::size_t size) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr || std::fwrite(data, 1, size, f) != size || std::fclose(f) != 0) std::abort();
+}
 
 /// A property of nmt that the input broke.
 [[noreturn]] inline void violated(const char* what, std::string_view detail = {}) {
