@@ -2,6 +2,8 @@
 // config's own: "--steps: must be >= 1, got 0". NaN is never in range.
 #pragma once
 
+#include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -13,13 +15,12 @@ namespace nmt::cli {
 
 /// `text` as a number when all of it is one.
 inline std::optional<double> to_number(const std::string& text) {
-  std::size_t used = 0;
-  try {
-    const double v = std::stod(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
+  // A decimal number as a JSON config writes one: no hex, inf, nan or spaces.
+  if (text.empty() || text.find_first_not_of("+-.0123456789eE") != std::string::npos) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;  // an underflow (1e-320) is the nearest double, as in a config
 }
 
 inline CLI::Validator within(Range range) {

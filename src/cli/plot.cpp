@@ -39,6 +39,11 @@ std::string describe(const model::AttentionChoice& choice, const model::Seq2Seq&
 }
 
 void require_writable_directory(const std::string& dir, const std::string& flag) {
+  // Pictures are files: a stream (-o /dev/stdout) cannot hold a PNG and an SVG, and /dev is no place for either.
+  const auto under = [&](const std::string& root) { return dir == root || dir.rfind(root + "/", 0) == 0; };
+  if (under("/dev") || under("/proc")) {
+    throw ConfigError(flag + " " + dir + ": pictures are written as files, not into " + dir);
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (!ec && !std::filesystem::is_directory(dir)) ec = std::make_error_code(std::errc::not_a_directory);
@@ -68,6 +73,8 @@ void run_plot_attention(const PlotAttentionOptions& opt) {
   if (output.back() == '/' || std::filesystem::is_directory(output)) {
     output = (std::filesystem::path(output) / PlotAttentionOptions{}.output).string();
   }
+  const auto dir = std::filesystem::path(output).parent_path().string();
+  if (!dir.empty()) require_writable_directory(dir, "-o");  // before the model loads
   auto session = open_model(opt.model);
   auto& lead = *session.models.front().model;
   const auto choice = attention_choice(opt.attention, lead);
@@ -77,8 +84,6 @@ void run_plot_attention(const PlotAttentionOptions& opt) {
   const auto out = translator.translate({opt.source}, 1, "--src");
   const auto& best = out.front().front();
   if (best.attention.empty()) throw ConfigError("--src is empty: there is nothing to draw");
-  const auto dir = std::filesystem::path(output).parent_path().string();
-  if (!dir.empty()) require_writable_directory(dir, "-o");
   write_stdout(best.text + "\n");  // first: a picture that fails loses no translation
   write_attention_plots(best, opt.model.model_dirs.front() + ", " + describe(choice, lead), output);
 }
