@@ -149,8 +149,8 @@ bool LineReader::next(std::string& line) {
 }
 
 std::vector<std::string> read_lines(const std::string& path, const ReadLimits& limits) {
-  LineReader reader(path, limits.max_line_bytes);
-  if (!limits.cut_long_lines) reader.refuse_long_lines();
+  LineReader reader(path);
+  reader.refuse_long_lines();
   const uint64_t budget = available_memory_bytes() / 2;
   uint64_t held = 0;
   std::vector<std::string> lines;

@@ -96,16 +96,14 @@ class ParallelReader {
 void check_parallel(const FilePair& files);
 
 struct ReadLimits {
-  /// A longer line: cut to this (true), or a DataError naming it (false).
-  std::size_t max_line_bytes = kMaxLineBytes;
-  bool cut_long_lines = false;
   /// More lines than this are a DataError ("more than N lines" + `why`).
   std::size_t max_lines = static_cast<std::size_t>(-1);
   std::string why;
 };
 
-/// Every line of `path` ("-": standard input), within `limits`. All of them
-/// together may hold at most half of the memory available when it starts
+/// Every line of `path` ("-": standard input), within `limits`. A line longer
+/// than kMaxLineBytes is a DataError naming it, and all of them together may
+/// hold at most half of the memory available when it starts
 /// (nmt/common/memory.h); past that, a DataError naming the file.
 std::vector<std::string> read_lines(const std::string& path, const ReadLimits& limits = {});
 
