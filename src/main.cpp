@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -94,10 +95,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "More log lines on stderr (-vv: debug)");
   app.add_flag("-q,--quiet", quiet, "Only warnings and errors on stderr");
 
-  const std::vector<nmt::cli::Verb> verbs = {nmt::cli::setup_train(app), nmt::cli::setup_translate(app),
-                                             nmt::cli::setup_eval(app),  nmt::cli::setup_prepare(app),
-                                             nmt::cli::setup_config(app), nmt::cli::setup_average(app),
-                                             nmt::cli::setup_bench(app),  nmt::cli::setup_plot(app)};
+  const std::vector<nmt::cli::Verb> verbs = nmt::cli::setup_verbs(app);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string verb = argv[1];
     std::vector<std::string> names;
@@ -128,6 +126,13 @@ int main(int argc, char** argv) {
     return nmt::kExitOutputClosed;
   } catch (const nmt::NmtError& e) {
     return fail(nmt::kExitUsage, e.what());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path that cannot be looked up, where no check of nmt's named it first.
+    const auto& why = e.code();
+    const bool theirs = why == std::errc::filename_too_long || why == std::errc::no_such_file_or_directory ||
+                        why == std::errc::not_a_directory || why == std::errc::permission_denied ||
+                        why == std::errc::too_many_symbolic_link_levels || why == std::errc::is_a_directory;
+    return fail(theirs ? nmt::kExitUsage : nmt::kExitRuntime, "'" + e.path1().string() + "': " + why.message());
   } catch (const c10::Error& e) {
     return fail(nmt::kExitRuntime, torch_message(e));
   } catch (const std::bad_alloc&) {

@@ -243,6 +243,19 @@ TEST_F(BatcherTest, SeekResumesTheSameStream) {
   for (std::size_t k = 7; k < stream.size(); ++k) ASSERT_EQ(resumed.next_indices(), stream[k]) << k;
 }
 
+TEST_F(BatcherTest, SeekPastTheEndOfAnEpochGoesOnFromTheNextOne) {
+  // A position recorded with smaller batches (training.batch_tokens raised since) can lie past the epoch's end.
+  const EncodedCorpus c = corpus();
+  Batcher b(c, {600, 5, true, 4096});
+  const std::size_t batches = b.epoch_plan(1).size();
+  for (const int64_t past : {static_cast<int64_t>(batches) + 1, int64_t{INT64_MAX}}) {
+    b.seek({1, past});
+    EXPECT_EQ(b.position().epoch, 2);
+    EXPECT_EQ(b.position().batch, 0);
+    EXPECT_EQ(b.next_indices(), b.epoch_plan(2).front());
+  }
+}
+
 TEST_F(BatcherTest, CollatePadsAndMasks) {
   const EncodedCorpus c = corpus();
   const Batch b = collate(c, {0, 1, 2});

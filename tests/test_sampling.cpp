@@ -49,6 +49,7 @@ TEST(Sampling, FrequenciesMatchTheDistributionItPromises) {
   expect_frequencies("topp:0.6", 1.0, {0, 0, 0, 0, 0.3, 0.4});
   expect_frequencies("topp:0.75", 1.0, {0, 0, 0, 0.2, 0.3, 0.4});
   expect_frequencies("topp:0.3", 1.0, {0, 0, 0, 0, 0, 1});
+  expect_frequencies("topp:1e-300", 1.0, {0, 0, 0, 0, 0, 1});  // below a float: the most likely token alone
   expect_frequencies("topp:1", 1.0, kProbs);
   // Temperature 2: p^(1/2), renormalised; 0.5 sharpens to p^2.
   std::vector<double> flat, sharp;

@@ -106,6 +106,9 @@ void run_bench_translate(const BenchCliOptions& opt) {
   if (opt.model_dir.empty() == opt.config.empty()) {
     throw ConfigError("nmt bench translate needs either --model DIR (trained weights) or --config FILE (random weights)");
   }
+  if (!opt.model_dir.empty() && !opt.overrides.empty()) {
+    throw ConfigError("--set changes --config's keys; a --model is benchmarked as trained (use the decoding flags)");
+  }
   const int threads = set_threads(opt.threads);
   const torch::Device device = opt.int8 ? resolve_int8_device(opt.device) : resolve_device(opt.device);
   const model::LoadedModel m = !opt.model_dir.empty()
@@ -157,7 +160,7 @@ Verb setup_bench(CLI::App& app) {
   auto common = [&](CLI::App* c) {
     c->add_option("--set", opt->overrides, "Override a config key: --set training.batch_tokens=4096");
     c->add_option("--threads", opt->threads, "CPU threads (0 = all cores)")->capture_default_str()
-        ->check(within(Range::at_least(0)));
+        ->check(within<int>(Range::at_least(0)));
     c->add_option("--device", opt->device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   };
 
@@ -165,21 +168,23 @@ Verb setup_bench(CLI::App& app) {
       "train", "Training: target tokens/s, median step, FLOPs per token, MFU against a square GEMM in the training "
                "precision, peak RSS");
   train->add_option("-c,--config", opt->config, "JSON config file (its model_dir holds the vocabulary and cache)")
-      ->required();
-  train->add_option("--steps", opt->train.steps, "Timed updates")->capture_default_str()->check(within(Range::at_least(1)));
+      ->required()
+      ->type_name("FILE");
+  train->add_option("--steps", opt->train.steps, "Timed updates")->capture_default_str()->check(within<int64_t>(Range::at_least(1)));
   train->add_option("--warmup", opt->train.warmup, "Untimed updates first")->capture_default_str()
-      ->check(within(Range::at_least(0)));
+      ->check(within<int64_t>(Range::at_least(0)));
   train->add_option("--seconds", opt->train.seconds, "Stop the timed updates after this long (0: after --steps)")
       ->capture_default_str()
       ->check(within(Range::at_least(0)));
   train->add_option("--gemm-size", opt->train.gemm_size, "Size n of the roofline's n x n x n GEMM")
       ->capture_default_str()
-      ->check(within(Range::at_least(1)));
+      ->check(within<int64_t>(Range::at_least(1)));
   train->add_option("--synthetic-len", opt->train.synthetic_len,
                     "Random sentences of this many pieces a side, over vocab.size pieces, instead of the corpus")
-      ->check(within(Range::closed(1, kMaxPieces)));
+      ->check(within<int64_t>(Range::closed(1, kMaxPieces)));
   train->add_option("--profile", opt->train.profile,
-                    "Record the timed steps' operations into this Chrome trace (scripts/profile.py sums it)");
+                    "Record the timed steps' operations into this Chrome trace (scripts/profile.py sums it)")
+      ->type_name("FILE");
   train->add_flag("--no-bucketing", opt->no_bucketing, "Batches without length bucketing (what bucketing buys)");
   train->add_flag("--stepwise", opt->stepwise,
                   "Run the decoder one step at a time, as search does (what whole-sequence products buy)");
@@ -187,20 +192,20 @@ Verb setup_bench(CLI::App& app) {
 
   CLI::App* translate = sub->add_subcommand(
       "translate", "Search: sentences/s and target tokens/s over the first --limit test sentences");
-  translate->add_option("-m,--model", opt->model_dir, "Trained model directory");
-  translate->add_option("-c,--config", opt->config, "Config for a model with random weights (seed 1)");
+  translate->add_option("-m,--model", opt->model_dir, "Trained model directory")->type_name("DIR");
+  translate->add_option("-c,--config", opt->config, "Config for a model with random weights (seed 1)")->type_name("FILE");
   translate->add_option("--checkpoint", opt->checkpoint, "With --model: best, last, or a file")->capture_default_str();
-  translate->add_option("--src", opt->src, "Source sentences (default: the config's data.test.src)");
-  translate->add_option("--ref", opt->ref, "References, for forced lengths (default: data.test.tgt)");
-  translate->add_option("-b,--beam", opt->decode.beam, "Beam size; 1 is greedy")->capture_default_str()->check(within(Range::closed(1, 1000)));
+  translate->add_option("--src", opt->src, "Source sentences (default: the config's data.test.src)")->type_name("FILE");
+  translate->add_option("--ref", opt->ref, "References, for forced lengths (default: data.test.tgt)")->type_name("FILE");
+  translate->add_option("-b,--beam", opt->decode.beam, "Beam size; 1 is greedy")->capture_default_str()->check(within<int64_t>(Range::closed(1, 1000)));
   translate->add_option("--alpha", opt->decode.alpha, "GNMT length penalty")->capture_default_str()->check(within(Range::at_least(0)));
   translate->add_option("--mode", opt->mode, "forced: stop at the reference length + 1; cap: at eos or --max-len")
       ->capture_default_str()->check(CLI::IsMember({"forced", "cap"}));
-  translate->add_option("--limit", opt->limit, "Sentences")->capture_default_str()->check(within(Range::at_least(1)));
+  translate->add_option("--limit", opt->limit, "Sentences")->capture_default_str()->check(within<int64_t>(Range::at_least(1)));
   translate->add_option("--batch-sents", opt->decode.batch_sents, "Sentences per batch")->capture_default_str()
-      ->check(within(Range::at_least(1)));
+      ->check(within<int64_t>(Range::at_least(1)));
   translate->add_option("--max-len", opt->max_len, "Token limit in cap mode")->capture_default_str()
-      ->check(within(Range::at_least(1)));
+      ->check(within<int64_t>(Range::at_least(1)));
   translate->add_flag("--unsorted", opt->unsorted, "Batches in input order, not sorted by length");
   add_int8_flag(translate, opt->int8);
   add_shortlist_flag(translate, opt->shortlist);

@@ -20,7 +20,7 @@ struct ConfigFlags {
 
   /// Adds -c,--config (required), --set and --threads to `sub`.
   void add_to(CLI::App* sub, const std::string& set_example) {
-    sub->add_option("-c,--config", config, "JSON config file")->required();
+    sub->add_option("-c,--config", config, "JSON config file")->required()->type_name("FILE");
     sub->add_option("--set", sets, "Override a config key: --set " + set_example);
     sub->add_option("--threads", threads, "CPU threads (default: training.threads, 0 = all cores)")
         ->type_name("INT >= 0");

@@ -29,7 +29,7 @@ void run_config(const ConfigOptions& opt) {
 Verb setup_config(CLI::App& app) {
   auto opt = std::make_shared<ConfigOptions>();
   CLI::App* sub = app.add_subcommand("config", "Check a config and print it resolved, or print the key reference");
-  sub->add_option("-c,--config", opt->config, "JSON config file");
+  sub->add_option("-c,--config", opt->config, "JSON config file")->type_name("FILE");
   sub->add_option("--set", opt->overrides, "Override a config key: --set training.lr=0.001");
   sub->add_flag("--reference", opt->reference, "Print every key with its type, default and meaning (Markdown)");
   return {sub, [opt] { run_config(*opt); }};

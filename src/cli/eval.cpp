@@ -44,6 +44,9 @@ void run_eval(const EvalOptions& opt) {
   report.tokenizer = eval::parse_tokenizer(opt.tokenize);
 
   if (!opt.model.model_dirs.empty() && opt.src.empty()) throw ConfigError("--model needs --src, the file to translate");
+  if (!opt.model.model_dirs.empty() && opt.hyp != EvalOptions{}.hyp) {
+    throw ConfigError("--hyp with --model: the hypotheses are --src's translations; give one or the other");
+  }
   if (opt.model.model_dirs.empty() && !opt.src.empty()) {
     throw ConfigError("--src needs --model, the model to translate it with");
   }
@@ -59,7 +62,9 @@ void run_eval(const EvalOptions& opt) {
     const auto lines = data::read_lines(opt.src, limits);
     eval::check_line_counts(lines, refs, opt.refs, "source '" + opt.src + "'");
     if (!opt.output.empty()) {
-      std::vector<std::string> inputs = opt.refs;
+      std::vector<std::string> inputs = files_under(opt.model.model_dirs);  // nor a file a model keeps
+      inputs.insert(inputs.end(), opt.refs.begin(), opt.refs.end());
+      inputs.insert(inputs.end(), opt.model.checkpoints.begin(), opt.model.checkpoints.end());
       inputs.push_back(opt.src);
       require_output_is_not_an_input(opt.output, inputs, "-o");
     }
@@ -77,17 +82,17 @@ void run_eval(const EvalOptions& opt) {
 Verb setup_eval(CLI::App& app) {
   auto opt = std::make_shared<EvalOptions>();
   CLI::App* sub = app.add_subcommand("eval", "Score hypotheses with BLEU and chrF, exactly as sacreBLEU 2.x");
-  sub->add_option("-r,--ref", opt->refs, "Reference file; repeat for several references")->required();
-  sub->add_option("--hyp", opt->hyp, "Hypothesis file (default: stdin)");
-  sub->add_option("--src", opt->src, "Source file to translate (with --model)");
-  sub->add_option("-o,--output", opt->output, "Save the translations of --src here");
+  sub->add_option("-r,--ref", opt->refs, "Reference file; repeat for several references")->required()->type_name("FILE");
+  sub->add_option("--hyp", opt->hyp, "Hypothesis file (default: stdin)")->type_name("FILE");
+  sub->add_option("--src", opt->src, "Source file to translate (with --model)")->type_name("FILE");
+  sub->add_option("-o,--output", opt->output, "Save the translations of --src here")->type_name("FILE");
   add_model_options(sub, opt->model, "--model", /*model_required=*/false);
   sub->add_option("-m,--metrics", opt->metrics, "Comma-separated metrics: bleu, chrf")->capture_default_str();
   sub->add_option("-t,--tokenize", opt->tokenize, "BLEU tokenizer: 13a, intl, char, none")->capture_default_str();
   sub->add_flag("-l,--lowercase", opt->report.lowercase, "Case-insensitive scores");
   sub->add_flag("--json", opt->report.json, "JSON as sacreBLEU writes it: one object, or an array of them");
   sub->add_option("-w,--width", opt->report.width, "Decimals of the printed scores")->capture_default_str()->check(
-      within(Range::closed(0, 10)));
+      within<int>(Range::closed(0, 10)));
   return {sub, [opt] { run_eval(*opt); }};
 }
 

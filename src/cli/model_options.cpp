@@ -104,7 +104,8 @@ torch::Device resolve_int8_device(const std::string& device_flag) {
 
 void add_model_options(CLI::App* sub, ModelOptions& opt, const std::string& model_flag, bool model_required) {
   auto* model = sub->add_option(model_flag, opt.model_dirs,
-                                "Model directory written by nmt train; repeat it to translate with an ensemble");
+                                "Model directory written by nmt train; repeat it to translate with an ensemble")
+                    ->type_name("DIR");
   if (model_required) model->required();
   sub->add_option("--checkpoint", opt.checkpoints,
                   "Weights: best, last, or a checkpoint file; once for every model or once per --model")
@@ -114,7 +115,7 @@ void add_model_options(CLI::App* sub, ModelOptions& opt, const std::string& mode
   sub->add_option("--device", opt.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   sub->add_option("--threads", opt.threads, "CPU threads (0 = all cores)")
       ->capture_default_str()
-      ->check(within(Range::at_least(0)));
+      ->check(within<int>(Range::at_least(0)));
   add_int8_flag(sub, opt.int8);
   add_shortlist_flag(sub, opt.shortlist);
   // One flag per decoding key: its type, range and default are the config's.
@@ -129,10 +130,11 @@ void add_model_options(CLI::App* sub, ModelOptions& opt, const std::string& mode
            doc + " (default: the model's " + key.path + ")")
         ->type_name(type_name_of(key));
   }
-  sub->add_option("--n-best", opt.n_best, "Print the N best: 'line ||| text ||| score' (N <= beam)");
+  sub->add_option("--n-best", opt.n_best, "Print the N best: 'line ||| text ||| score' (N <= beam)")
+      ->check(within<int64_t>(Range{}));
   sub->add_option("--max-input-length", opt.max_input_length,
                   "Source pieces a line may have (default: the model's data.max_len)")
-      ->check(within(Range::closed(1, kMaxPieces)));
+      ->check(within<int64_t>(Range::closed(1, kMaxPieces)));
   sub->add_option("--max-input-length-policy", opt.max_input_length_policy,
                   "A longer line: crop it (with a warning naming it) or stop with an error")
       ->capture_default_str()

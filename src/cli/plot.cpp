@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "cli/checks.h"
 #include "cli/model_options.h"
 #include "cli/verbs.h"
 #include "nmt/common/error.h"
@@ -18,8 +19,10 @@
 namespace nmt::cli {
 
 void add_attention_flags(CLI::App* sub, AttentionFlags& flags) {
-  sub->add_option("--layer", flags.layer, "Decoder layer whose cross-attention to show, from 0 (default: the mean of all)");
-  sub->add_option("--head", flags.head, "Attention head to show, from 0 (default: the mean of all)");
+  sub->add_option("--layer", flags.layer, "Decoder layer whose cross-attention to show, from 0 (default: the mean of all)")
+      ->check(within<int64_t>(Range{}));
+  sub->add_option("--head", flags.head, "Attention head to show, from 0 (default: the mean of all)")
+      ->check(within<int64_t>(Range{}));
 }
 
 model::AttentionChoice attention_choice(const AttentionFlags& flags, const model::Seq2Seq& model) {
@@ -70,11 +73,14 @@ void run_plot_attention(const PlotAttentionOptions& opt) {
   }
   // A directory (or a name ending in '/') gets the default file names inside it, not hidden ".png" and ".svg".
   std::string output = opt.output;
-  if (output.back() == '/' || std::filesystem::is_directory(output)) {
+  std::error_code ec;  // a name too long to look up is refused below, where it is created
+  if (output.back() == '/' || std::filesystem::is_directory(output, ec)) {
     output = (std::filesystem::path(output) / PlotAttentionOptions{}.output).string();
   }
   const auto dir = std::filesystem::path(output).parent_path().string();
   if (!dir.empty()) require_writable_directory(dir, "-o");  // before the model loads
+  const auto kept = files_under(opt.model.model_dirs);  // nor over a model's file, through a link
+  for (const char* ext : {".png", ".svg"}) require_output_is_not_an_input(output + ext, kept, "-o");
   auto session = open_model(opt.model);
   auto& lead = *session.models.front().model;
   const auto choice = attention_choice(opt.attention, lead);
@@ -99,6 +105,7 @@ void run_plot_curves(const PlotCurvesOptions& opt) {
   const auto format = plot::format_of(opt.output);
   const auto dir = std::filesystem::path(opt.output).parent_path().string();
   if (!dir.empty()) require_writable_directory(dir, "-o");
+  require_output_is_not_an_input(opt.output, files_under(opt.model_dirs), "-o");  // its metrics.jsonl, say
   const auto figure = plot::training_curves(opt.model_dirs, opt.x == "time", opt.skip_bad);
   plot::save(plot::render_figure(figure, format), opt.output);
 }
@@ -117,13 +124,14 @@ Verb setup_plot(CLI::App& app) {
   att->add_option("-o,--output", attention->output,
                   "Pictures to write: OUTPUT.png and OUTPUT.svg (a directory: DIR/attention.png and .svg)")
       ->capture_default_str()
+      ->type_name("FILE")
       ->check(CLI::Validator([](const std::string& v) { return v.empty() ? std::string("is empty") : std::string(); },
                              "", ""));
 
   auto curves = std::make_shared<PlotCurvesOptions>();
   CLI::App* cur = sub->add_subcommand("curves", "Draw training curves from model directories' metrics.jsonl");
-  cur->add_option("-m,--model", curves->model_dirs, "Model directory; repeat it to overlay runs")->required();
-  cur->add_option("-o,--output", curves->output, "The picture: a .png or .svg file")->required();
+  cur->add_option("-m,--model", curves->model_dirs, "Model directory; repeat it to overlay runs")->required()->type_name("DIR");
+  cur->add_option("-o,--output", curves->output, "The picture: a .png or .svg file")->required()->type_name("FILE");
   cur->add_option("--x", curves->x, "Horizontal axis: update step or wall-clock time (hours)")
       ->capture_default_str()
       ->check(CLI::IsMember({"step", "time"}));

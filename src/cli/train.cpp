@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "cli/checks.h"
 #include "cli/config_flags.h"
 #include "cli/verbs.h"
 #include "nmt/common/config.h"
@@ -60,7 +61,7 @@ Verb setup_train(CLI::App& app) {
   sub->add_option("--nproc", opt->nproc,
                   "Train data-parallel on N local processes, one rank each (for more hosts, torchrun or srun: see the "
                   "README)")
-      ->check(CLI::PositiveNumber)
+      ->check(within<int>(Range::at_least(1)))
       ->capture_default_str();
   return {sub, [opt] { run_train(*opt); }};
 }

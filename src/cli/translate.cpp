@@ -1,4 +1,5 @@
 // nmt translate: stdin to stdout, line by line, in order, streamed chunk by chunk.
+#include <filesystem>
 #include <memory>
 #include <sstream>
 
@@ -33,7 +34,14 @@ std::string alignment_of(const search::Translation& t, const search::AlignmentFo
 void run_translate(const TranslateOptions& opt) {
   const auto alignment =
       opt.alignment.empty() ? search::AlignmentFormat{} : search::AlignmentFormat::parse(opt.alignment);
-  if (!opt.attention_plot.empty()) require_writable_directory(opt.attention_plot, "--attention-plot");
+  if (!opt.attention_plot.empty()) {
+    require_writable_directory(opt.attention_plot, "--attention-plot");
+    // Its pictures replace what the directory holds: never a model's file, through a link.
+    const auto kept = files_under(opt.model.model_dirs);
+    for (const auto& picture : std::filesystem::directory_iterator(opt.attention_plot)) {
+      require_output_is_not_an_input(picture.path().string(), kept, "--attention-plot");
+    }
+  }
   auto session = open_model(opt.model);
   const auto& lead = *session.models.front().model;
   const auto choice = attention_choice(opt.attention, lead);
@@ -86,7 +94,8 @@ Verb setup_translate(CLI::App& app) {
                   "Append ' ||| ' and word alignments: hard (Pharaoh i-j pairs), soft (the word matrix) or a "
                   "threshold in (0, 1)");
   sub->add_option("--attention-plot", opt->attention_plot,
-                  "Directory for one attention heatmap per input line: line-N.png and line-N.svg");
+                  "Directory for one attention heatmap per input line: line-N.png and line-N.svg")
+      ->type_name("DIR");
   add_attention_flags(sub, opt->attention);
   return {sub, [opt] { run_translate(*opt); }};
 }

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -19,5 +20,8 @@ Verb setup_prepare(CLI::App& app);
 Verb setup_config(CLI::App& app);
 Verb setup_train(CLI::App& app);
 Verb setup_translate(CLI::App& app);
+
+/// Every verb, added to `app` in the order `nmt --help` lists them.
+std::vector<Verb> setup_verbs(CLI::App& app);
 
 }  // namespace nmt::cli

@@ -161,6 +161,14 @@ void require_readable_file(const std::string& path, const std::string& what) {
   if (::access(path.c_str(), R_OK) != 0) fail("read", path, errno);
 }
 
+void require_regular_file(const std::string& path, const std::string& what) {
+  require_readable_file(path, what);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    throw DataError(what + " '" + path + "' is not a regular file (a pipe or a device)");
+  }
+}
+
 void require_output_is_not_an_input(const std::string& output, const std::vector<std::string>& inputs,
                                     const std::string& flag) {
   struct stat out {};
@@ -170,6 +178,28 @@ void require_output_is_not_an_input(const std::string& output, const std::vector
     if (::stat(in.c_str(), &st) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino) {
       throw DataError(flag + " '" + output + "' is the file '" + in +
                       "', which this command reads or its run keeps: write the output elsewhere");
+    }
+  }
+}
+
+std::vector<std::string> files_under(const std::vector<std::string>& dirs) {
+  std::vector<std::string> out;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file(ec) && !it->is_symlink(ec)) out.push_back(it->path().string());
+    }
+  }
+  return out;
+}
+
+void refuse_file_links(const std::string& dir) {
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_symlink(ec) && !std::filesystem::is_directory(it->path(), ec)) {
+      throw DataError("'" + it->path().string() +
+                      "' is a symbolic link: nmt writes its model directory's files itself, never through a link "
+                      "(put a copy of the file in its place, or remove it)");
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "nmt/common/error.h"
+#include "nmt/common/logging.h"
 
 namespace nmt::data {
 namespace {
@@ -116,11 +117,23 @@ int64_t Batcher::batches_per_epoch(int64_t epoch) const {
 }
 
 void Batcher::seek(DataPosition pos) {
-  pos_ = {pos.epoch, 0};
-  pool_ = 0;
-  current_ = pool_plan(pos_.epoch, 0);
-  in_pool_ = 0;
-  while (pos_.batch < pos.batch) next_indices();
+  const auto start = [this](int64_t epoch) {
+    pos_ = {epoch, 0};
+    pool_ = 0;
+    current_ = pool_plan(epoch, 0);
+    in_pool_ = 0;
+  };
+  start(pos.epoch);
+  while (pos_.batch < pos.batch) {
+    if (in_pool_ == current_.size() && pool_ + 1 == num_pools()) {
+      // Batches of another size (training.batch_tokens changed) make fewer of them.
+      NMT_WARN("data", "epoch {} has {} batches, and the position to go on from is batch {}: going on from epoch {}",
+               pos.epoch, pos_.batch, pos.batch, pos.epoch + 1);
+      start(pos.epoch + 1);
+      return;
+    }
+    next_indices();
+  }
 }
 
 std::vector<int64_t> Batcher::next_indices() {

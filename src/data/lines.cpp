@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -175,11 +174,7 @@ namespace {
 // A corpus is read more than once and known by its size and time: a pipe or a
 // device (/dev/zero, whose one line never ends) cannot be one.
 const std::string& corpus_file(const std::string& path) {
-  require_readable_file(path, "file");
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    throw DataError("corpus file '" + path + "' is not a regular file");
-  }
+  require_regular_file(path, "corpus file");
   return path;
 }
 

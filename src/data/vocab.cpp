@@ -1,7 +1,6 @@
 #include "nmt/data/vocab.h"
 
 #include <dlfcn.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -161,13 +160,10 @@ std::string spm_reason(std::string error, const char* fallback) {
 }  // namespace
 
 Vocab Vocab::load(const std::string& path) {
-  require_readable_file(path, "vocabulary");
   // SentencePiece reads the whole file, whatever it is: /dev/zero would never end.
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    throw DataError("vocabulary '" + path + "' is not a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxVocabFileBytes) {
+  require_regular_file(path, "vocabulary");
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) > kMaxVocabFileBytes && !ec) {
     throw DataError("vocabulary '" + path + "' is larger than " + std::to_string(kMaxVocabFileBytes >> 20) +
                     " MiB, more than a SentencePiece model can be");
   }

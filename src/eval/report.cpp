@@ -45,6 +45,7 @@ void ReportOptions::set_metrics(const std::string& list) {
       throw ConfigError("--metrics: unknown metric '" + m + "' (expected bleu, chrf)");
     }
   }
+  if (!bleu && !chrf) throw ConfigError("--metrics: no metric named (expected bleu, chrf)");
 }
 
 std::string ReportOptions::metrics() const {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nmt/common/error.h"
+#include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
 #include "nmt/data/lines.h"
 #include "nmt/plot/plot.h"
@@ -35,13 +36,13 @@ Figure training_curves(const std::vector<std::string>& model_dirs, bool hours, b
   f.x_label = hours ? "wall-clock hours" : "update step";
   for (const auto& c : kCurves) f.panels.push_back({c.title, {}, c.log_y});
   for (const auto& dir : model_dirs) {
+    if (dir.empty()) throw DataError("a model directory named '': give the directory nmt train wrote");
     const std::string path = dir + "/metrics.jsonl";
-    if (!std::filesystem::exists(path)) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
       throw DataError(path + ": cannot read the training metrics (is " + dir + " a model directory?)");
     }
-    if (!std::filesystem::is_regular_file(path)) {  // a FIFO of garbage would be skipped for ever
-      throw DataError(path + ": the training metrics are not a regular file");
-    }
+    require_regular_file(path, "training metrics");  // a FIFO of garbage would be skipped for ever
     data::LineReader in(path);
     in.refuse_long_lines();  // a record is a few hundred bytes
     for (auto& p : f.panels) p.series.push_back({dir, {}, {}});

@@ -18,6 +18,7 @@ namespace {
 std::vector<std::vector<int32_t>> encode_lines(const std::string& path, const data::Vocab& vocab, int64_t limit) {
   std::vector<std::vector<int32_t>> out;
   data::LineReader reader(path);
+  reader.refuse_long_lines();  // a benchmark's sentences are sentences: /dev/zero's endless line is not one
   std::string line;
   while (static_cast<int64_t>(out.size()) < limit && reader.next(line)) out.push_back(vocab.encode(line));
   return out;

@@ -91,8 +91,11 @@ torch::Tensor sample_tokens(const torch::Tensor& log_probs, const Sampling& samp
       const auto sorted = scaled.sort(-1, /*descending=*/true);
       auto probs = torch::softmax(std::get<0>(sorted), -1);
       // A token stays when the tokens ranked above it hold less than P: the
-      // smallest prefix reaching P (the most likely token always stays).
-      probs.masked_fill_(probs.cumsum(-1).sub(probs).ge(sampling.p), 0);
+      // smallest prefix reaching P. The most likely token always stays, even
+      // where P is below what a float holds (1e-300 is 0 there).
+      auto drop = probs.cumsum(-1).sub(probs).ge(sampling.p);
+      drop.select(-1, 0).fill_(false);
+      probs.masked_fill_(drop, 0);
       const auto pick = draw(probs, generator);
       return std::get<1>(sorted).gather(1, pick.unsqueeze(1)).squeeze(1);
     }

@@ -6,11 +6,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -32,7 +35,9 @@
 #endif
 
 #include "nmt/common/error.h"
+#include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
+#include "nmt/common/utf8.h"
 
 extern char** environ;
 
@@ -207,6 +212,38 @@ c10d::TCPStoreOptions store_options(int port, bool server, int workers, std::chr
   return options;
 }
 
+// Ends the process with one line when what it guards outlives `after`: c10d's
+// TCPStore client honours no timeout once a peer stops in the middle of a
+// message it claims is long, and would wait for the rest for ever.
+class Deadline {
+ public:
+  Deadline(std::chrono::milliseconds after, std::string message)
+      : message_(std::move(message)), thread_([this, after] {
+          std::unique_lock<std::mutex> lock(mutex_);
+          if (cv_.wait_for(lock, after, [this] { return done_; })) return;
+          remove_temporaries_in_flight();
+          std::fprintf(stderr, "nmt: error: %s\n", utf8::printable(message_).c_str());
+          std::_Exit(kExitRuntime);
+        }) {}
+  ~Deadline() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::string message_;
+  std::thread thread_;  // last: it starts once the members above exist
+};
+
 // Adds the seconds of its life to `total`.
 class Stopwatch {
  public:
@@ -226,6 +263,9 @@ struct ProcessGroup::Pending {
 };
 
 struct ProcessGroup::Impl {
+  // First, so that it is destroyed last: a failed rendezvous destroys the
+  // store, whose destructor joins a c10d thread that may wait for ever.
+  std::unique_ptr<Deadline> rendezvous;
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<Collectives> collectives;
   std::string backend;
@@ -250,6 +290,13 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
                                      who.rank, where));
   NMT_INFO("dist", "rank {}: waiting up to {}s (training.dist_timeout) for the {} ranks to meet at {}", who.rank,
            timeout.count() / 1000.0, who.world_size, where);
+  constexpr std::chrono::seconds kGrace{10};  // beyond c10d's own timeouts, which report themselves
+  impl_->rendezvous = std::make_unique<Deadline>(timeout + kGrace,
+                          fmt::format("rank {}: no rendezvous at {} after {}s (training.dist_timeout is {}s, and the "
+                                      "peer there stopped in the middle of an answer: is another program listening "
+                                      "on that port?)",
+                                      who.rank, where, static_cast<double>((timeout + kGrace).count()) / 1000.0,
+                                      static_cast<double>(timeout.count()) / 1000.0));
   try {
     auto tcp = c10::make_intrusive<c10d::TCPStore>(
         who.master_addr, store_options(who.master_port, !who.launcher_store && who.rank == 0, who.world_size, timeout));
@@ -268,6 +315,7 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
       options->timeout = timeout;
       impl_->collectives = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, who.rank, who.world_size, options);
       impl_->backend = "nccl";
+      impl_->rendezvous.reset();
       return;
     }
 #endif
@@ -288,6 +336,7 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
     }
     impl_->backend = "gloo";
 #endif
+    impl_->rendezvous.reset();
   } catch (const std::exception& e) {
     throw failed(fmt::format("the {} ranks did not all join through", who.world_size), e);
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -140,6 +141,12 @@ TrainBench bench_training(const Config& config, const TrainBenchOptions& options
   std::vector<double> times;
 #ifdef NMT_HAS_RECORD_PROFILE
   std::optional<torch::autograd::profiler::RecordProfile> profile;
+  std::error_code ec;
+  if (!options.profile.empty() && std::filesystem::exists(options.profile, ec) &&
+      !std::filesystem::is_regular_file(options.profile, ec)) {
+    // LibTorch's profiler writes the trace without a word on failure: a device would lose it.
+    throw ConfigError("--profile: '" + options.profile + "' is not a regular file; the trace is written as one");
+  }
   if (!options.profile.empty() && !std::ofstream(options.profile)) {
     throw ConfigError("--profile: cannot write '" + options.profile + "'");
   }

@@ -41,7 +41,7 @@ TEST(Cli, RangesOfFlagsReadAsTheConfigsDo) {
   expect_error(run_nmt("translate -m x --threads -1"), 2, "--threads: must be >= 0, got -1");
   expect_error(run_nmt("bench train -c x --steps 0"), 2, "--steps: must be >= 1, got 0");
   expect_error(run_nmt("bench translate -c x --alpha nan"), 2, "--alpha: expected a number, got 'nan'");
-  expect_error(run_nmt("bench translate -c x --limit ten"), 2, "--limit: expected a number, got 'ten'");
+  expect_error(run_nmt("bench translate -c x --limit ten"), 2, "--limit: expected an integer, got 'ten'");
   expect_error(run_nmt("eval -r x -w 11"), 2, "--width: must be in [0, 10], got 11");
 }
 

@@ -42,12 +42,13 @@ struct Case {
   // For a success: text some line on stderr must contain (a warning), or "".
   std::string message;
   std::string setup;             // bash run before the snapshot is taken; not reported
-  bool stdout_expected = false;  // a success that prints (translations, scores)
+  bool stdout_expected = false;  // a success that prints (translations, scores), or a refusal after printing
   // Further checks, given the outcome and $D.
   std::function<void(const Outcome&, const std::string& dir)> check;
   // For what the report's "lost" column says beyond the snapshot check.
   std::string note;
   bool show_memory = false;  // report the peak RSS
+  bool recorded = true;      // a row of its own in the report (batteries summarise theirs)
 };
 
 /// Runs one case in a fresh $D and checks it as described above.

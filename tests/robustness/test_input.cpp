@@ -108,6 +108,11 @@ TEST(Robustness, TrainingCorpora) {
        "config key vocab.size is 200, but '$D/m/spm.model' was built with 150", kCopyModel},
       {kind, "--resume with other model sizes", "$NMT -q train --resume -c $CFG --set model.rnnsearch.embed_dim=32", 2,
        "is for other model sizes: src_embed.weight is [150, 16], the config gives [150, 32]", kCopyModel},
+      // Larger batches make fewer of them: the recorded batch lies past the epoch's end.
+      // (In a copy made by the command: the run it continues changes.)
+      {kind, "--resume with batches ten times larger",
+       "cp -r m m2 && $NMT -q train --resume -c $CFG --set model_dir=$D/m2 --set training.batch_tokens=3000 "
+       "--set training.max_steps=22", 0, "going on from epoch", kCopyModel},
   };
   for (const auto& c : cases) run_case(c);
 }
@@ -163,6 +168,33 @@ constexpr long kMemoryBoundMb = 400;
 
 // 600 KB on one line: far over the model's data.max_len of 40 pieces.
 const std::string kLongLine = "for i in $(seq 20000); do printf 'the small dog sees the cats . '; done";
+
+// Files of a model that a command only reads, or writes only through nmt's own
+// names, are never replaced: not through -o, not through a link planted in or
+// beside the model directory.
+TEST(Robustness, NothingOfAModelOverwritten) {
+  const std::string kind = "Nothing of a model's overwritten";
+  const std::string inputs = "head -3 $TOY/test.en >src; head -3 $TOY/test.fr >ref; ";
+  const std::string planted = "echo precious >precious; mkdir -p m/checkpoints; ";
+  const std::vector<Case> cases = {
+      {kind, "train into a model_dir whose best.pt is a link to a file outside", "$NMT -q train -c $CFG", 2,
+       "'$D/m/checkpoints/best.pt' is a symbolic link", planted + "ln -s $D/precious m/checkpoints/best.pt"},
+      {kind, "prepare into a model_dir whose config.json is a link to a file outside", "$NMT -q prepare -c $CFG", 2,
+       "'$D/m/config.json' is a symbolic link", planted + "ln -s $D/precious m/config.json"},
+      {kind, "eval -o the model's checkpoint", "$NMT -q eval -r ref --model m --src src -o m/checkpoints/best.pt", 2,
+       "-o 'm/checkpoints/best.pt' is the file", kCopyModel + inputs},
+      {kind, "average -o the model's vocabulary", "$NMT -q average -m m --last 1 -o m/spm.model", 2,
+       "-o 'm/spm.model' is the file", kCopyModel},
+      {kind, "plot curves -o a link to the model's metrics", "$NMT -q plot curves -m m -o c.png", 2,
+       "-o 'c.png' is the file", kCopyModel + "ln -s m/metrics.jsonl c.png"},
+      {kind, "plot attention -o a link to the model's vocabulary", "$NMT -q plot attention -m m --src 'a cat .' -o att",
+       2, "-o 'att.png' is the file", kCopyModel + "ln -s m/spm.model att.png"},
+      {kind, "translate --attention-plot into a directory with a link to a checkpoint",
+       "echo 'a cat .' | $NMT -q translate -m m --attention-plot d", 2, "--attention-plot 'd/line-1.png' is the file",
+       kCopyModel + "mkdir d; ln -s ../m/checkpoints/best.pt d/line-1.png"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
 
 TEST(Robustness, TranslationInput) {
   const std::string kind = "What translate and eval read";

@@ -127,10 +127,23 @@ int64_t remove_stale_temporaries(const std::vector<std::string>& dirs);
 void require_output_is_not_an_input(const std::string& output, const std::vector<std::string>& inputs,
                                     const std::string& flag);
 
+/// Every regular file under each of `dirs`, their subdirectories included
+/// (links not followed): what a model directory keeps, for
+/// require_output_is_not_an_input. A directory that does not exist adds none.
+std::vector<std::string> files_under(const std::vector<std::string>& dirs);
+
+/// Throws DataError when `dir`'s tree holds a symbolic link to anything but a
+/// directory: a writer of nmt's own files there would write through it.
+void refuse_file_links(const std::string& dir);
+
 /// Creates `dir` and its parents; DataError naming it when that fails.
 void ensure_dir(const std::string& dir);
 
-/// Throws DataError unless `path` names a readable regular file.
+/// Throws DataError unless `path` names something readable that is not a directory.
 void require_readable_file(const std::string& path, const std::string& what);
+
+/// As require_readable_file, and refuses a pipe or a device too: for files that
+/// are read whole, or more than once (/dev/zero's one line never ends).
+void require_regular_file(const std::string& path, const std::string& what);
 
 }  // namespace nmt
