@@ -16,7 +16,6 @@
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
-#include <iostream>
 #include <cerrno>
 #include <cmath>
 #include <map>
@@ -27,7 +26,6 @@
 
 #include "cli/verbs.h"
 #include "harness.h"
-#include "../test_util.h"
 #include "nmt/common/utf8.h"
 
 namespace nmt::robustness {
@@ -353,15 +351,6 @@ TEST(Flags, EveryOptionOfEveryVerbGivenTheHostileValuesOfItsKind) {
       }
       c.stdout_expected = (c.code == 0 && base.prints) || c.stdout_expected;
       (c.code == 0 ? ran : refused) += 1;
-      if (std::getenv("NMT_FLAGS_DISCOVER") != nullptr) {
-        test::TempDir d;
-        write_config(d.str(), d / "m");
-        run_bash(c.setup, d.str());
-        const Outcome r = run_bash(c.command, d.str());
-        std::cout << "DISCOVER|" << c.fed << "|expect " << c.code << "|got " << r.code << "|"
-                  << r.err.substr(0, std::min<std::size_t>(r.err.find('\n'), 200)) << std::endl;
-        continue;
-      }
       run_case(c);
     }
     record("Every flag of every verb, given the values of its kind", f.verb + " " + f.name + " (" + f.type + ")",
