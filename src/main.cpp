@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -14,10 +13,10 @@
 #include "cli/verbs.h"
 #include "nmt/common/config.h"
 #include "nmt/common/error.h"
+#include "nmt/common/error_line.h"
 #include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
 #include "nmt/common/memory.h"
-#include "nmt/common/utf8.h"
 #include "nmt/common/threads.h"
 
 namespace {
@@ -29,10 +28,8 @@ std::string first_line(std::string s) {
   return s;
 }
 
-// One line, whatever the message holds: a path with a newline or an escape
-// sequence in it is printed escaped.
 int fail(int code, const std::string& message) {
-  std::cerr << "nmt: error: " << nmt::utf8::printable(message) << "\n";
+  nmt::print_error_line(message);
   return code;
 }
 

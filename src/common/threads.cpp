@@ -21,9 +21,9 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include "nmt/common/error_line.h"
 #include "nmt/common/isa.h"
 #include "nmt/common/logging.h"
-#include "nmt/common/utf8.h"
 
 namespace nmt {
 namespace {
@@ -70,7 +70,7 @@ void tune_process(char** argv) {
     requested = requested_isa();
     requested_gemm();  // checked here, where a bad value can stop the program with one line
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "nmt: error: %s\n", utf8::printable(e.what()).c_str());  // the variable's bytes, escaped
+    print_error_line(e.what());  // the variable's bytes, escaped
     std::exit(2);
   }
   const LibraryIsa& libraries = kLibraryIsa[static_cast<int>(requested.value_or(host_isa()))];

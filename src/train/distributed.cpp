@@ -35,9 +35,9 @@
 #endif
 
 #include "nmt/common/error.h"
+#include "nmt/common/error_line.h"
 #include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
-#include "nmt/common/utf8.h"
 
 extern char** environ;
 
@@ -222,7 +222,7 @@ class Deadline {
           std::unique_lock<std::mutex> lock(mutex_);
           if (cv_.wait_for(lock, after, [this] { return done_; })) return;
           remove_temporaries_in_flight();
-          std::fprintf(stderr, "nmt: error: %s\n", utf8::printable(message_).c_str());
+          print_error_line(message_);
           std::_Exit(kExitRuntime);
         }) {}
   ~Deadline() {
