@@ -17,6 +17,7 @@
 #include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
 #include "nmt/common/memory.h"
+#include "nmt/common/signals.h"
 #include "nmt/common/threads.h"
 
 namespace {
@@ -80,7 +81,8 @@ int main(int argc, char** argv) {
   // Past a file-size limit, write(2) fails with EFBIG, reported as any failed
   // write is, instead of the signal killing the process without a word.
   std::signal(SIGXFSZ, SIG_IGN);
-  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, end_without_temporaries);
+  for (const int sig : nmt::kHandledSignals) std::signal(sig, end_without_temporaries);
+  nmt::deliver_signals_to_own_thread();
   std::set_terminate(end_after_uncaught);
   nmt::set_threads(0);  // every core unless a verb says otherwise; --version reports it
   CLI::App app{"nmt: neural machine translation (RNNsearch, Transformer) on LibTorch"};

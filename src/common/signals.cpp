@@ -1,6 +1,10 @@
 #include "nmt/common/signals.h"
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <thread>
 
 namespace nmt {
 namespace {
@@ -24,6 +28,17 @@ StopSignals::StopSignals() {
 StopSignals::~StopSignals() {
   sigaction(SIGINT, &old_int_, nullptr);
   sigaction(SIGTERM, &old_term_, nullptr);
+}
+
+void deliver_signals_to_own_thread() {
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (const int sig : kHandledSignals) sigaddset(&handled, sig);
+  pthread_sigmask(SIG_BLOCK, &handled, nullptr);
+  std::thread([handled] {
+    pthread_sigmask(SIG_UNBLOCK, &handled, nullptr);
+    for (;;) ::pause();
+  }).detach();
 }
 
 bool stop_requested() { return g_stop.load(); }

@@ -109,6 +109,7 @@ CorpusStats build_cache(const FilePair& files, const Vocabs& vocabs, int64_t max
     if (::lseek(index.fd(), 0, SEEK_SET) != 0) index.fail("seek");
     std::vector<char> chunk(1 << 20);
     for (ssize_t n; (n = ::read(index.fd(), chunk.data(), chunk.size())) != 0;) {
+      if (n < 0 && errno == EINTR) continue;
       if (n < 0) index.fail("read");
       out.write(chunk.data(), static_cast<std::size_t>(n));
     }

@@ -479,6 +479,33 @@ TEST(TrainCli, SigintSavesACheckpointThatResumes) {
   EXPECT_NE(resumed.err.find("resumed from"), std::string::npos) << resumed.err;
 }
 
+// A handler's frame lands below the interrupted thread's stack pointer, where
+// oneDNN's AVX-512 GEMM kernels keep data: a Ctrl-C there corrupted the heap.
+// So every thread that computes blocks the handled signals, and one thread of
+// nmt's own takes them (OpenBLAS starts none of its own with one thread).
+TEST(TrainCli, SignalsReachOnlyAThreadThatDoesNotCompute) {
+  test::TempDir d;
+  const std::string config = write_config(d, "model", R"(, "max_steps": 100000)");
+  const std::string script = "OPENBLAS_NUM_THREADS=1 '" + std::string(NMT_BINARY) + "' train --threads 2 -c '" +
+                             config + "' 2>'" + (d / "err") + "' & pid=$!; for i in $(seq 600); do grep -q " +
+                             "'\"train\"' '" + (d / "model/metrics.jsonl") + "' 2>/dev/null && break; sleep 0.1; " +
+                             "done; grep -h SigBlk /proc/$pid/task/*/status >'" + (d / "masks") +
+                             "'; kill -INT $pid; wait $pid";
+  test::write_file(d / "run.sh", script);
+  const int status = std::system(("bash '" + (d / "run.sh") + "'").c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << test::slurp(d / "err");
+  const uint64_t handled = (1ull << (SIGINT - 1)) | (1ull << (SIGTERM - 1)) | (1ull << (SIGHUP - 1));
+  int threads = 0, receiving = 0;
+  std::istringstream masks(test::slurp(d / "masks"));
+  for (std::string word, hex; masks >> word >> hex; ++threads) {
+    const uint64_t blocked = std::stoull(hex, nullptr, 16);
+    EXPECT_TRUE((blocked & handled) == handled || (blocked & handled) == 0) << hex;
+    if ((blocked & handled) == 0) ++receiving;
+  }
+  EXPECT_GE(threads, 3);  // the main thread, a second computing one, the receiver
+  EXPECT_EQ(receiving, 1) << test::slurp(d / "masks");
+}
+
 // --- Data-parallel training (train/distributed.h), on 127.0.0.1 -------------
 
 // The largest difference between two checkpoints' parameters.

@@ -2,9 +2,21 @@
 // between units of work (a training update) and finishes what it started.
 #pragma once
 
+#include <array>
 #include <csignal>
 
 namespace nmt {
+
+/// The signals nmt handles: a stop, or an end that leaves no temporary file.
+inline constexpr std::array<int, 3> kHandledSignals = {SIGINT, SIGTERM, SIGHUP};
+
+/// Blocks kHandledSignals in the calling thread, and so in every thread it
+/// starts later, and starts one thread that only waits for them: their
+/// handlers run there and never interrupt a computation. oneDNN's AVX-512 GEMM
+/// kernels (2.7 and 3.6) keep data below the stack pointer, where a handler's
+/// frame is written, and a Ctrl-C that landed in one corrupted the heap.
+/// Call it in main before any thread of nmt's or of LibTorch's starts.
+void deliver_signals_to_own_thread();
 
 /// While it lives, the first SIGINT or SIGTERM sets stop_requested(); a second
 /// one acts as the signal usually does (SA_RESETHAND), so a stuck run can
