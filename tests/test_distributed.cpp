@@ -62,6 +62,13 @@ TEST(RankInfo, ReadsSlurmsVariablesWhenTorchrunsAreAbsent) {
       RankInfo::from({{"SLURM_NTASKS", "4"}, {"SLURM_PROCID", "3"}, {"WORLD_SIZE", "1"}, {"RANK", "0"}}).world_size, 1);
 }
 
+TEST(RankInfo, EmptyIsUnsetAndAGroupOfOneNeedsNoRank) {
+  EXPECT_FALSE(RankInfo::from({{"WORLD_SIZE", ""}, {"RANK", ""}, {"MASTER_ADDR", ""}}).distributed());
+  const RankInfo alone = RankInfo::from({{"WORLD_SIZE", "1"}});
+  EXPECT_EQ(alone.rank, 0);
+  EXPECT_EQ(alone.world_size, 1);
+}
+
 TEST(RankInfo, OneRankJoinsAGroupOnlyWhenToldWhere) {
   EXPECT_FALSE(RankInfo::from({{"WORLD_SIZE", "1"}, {"RANK", "0"}}).distributed());
   const RankInfo who = RankInfo::from({{"WORLD_SIZE", "1"}, {"RANK", "0"}, {"MASTER_ADDR", "127.0.0.1"}});
@@ -79,6 +86,16 @@ TEST(RankInfo, BadVariablesNameThemselves) {
   expect_config_error({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}},
                       "MASTER_PORT='70000': expected a whole number from 1 to 65535");
   expect_config_error({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "0"}}, "SLURM_NTASKS=2 but MASTER_ADDR is not set");
+  const std::map<std::string, std::string> group = {{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "h"}};
+  auto with = [&](const std::string& name, const std::string& value) {
+    auto env = group;
+    env[name] = value;
+    return env;
+  };
+  expect_config_error(with("MASTER_ADDR", "h\x1b[2J"), "MASTER_ADDR='h\\x1b[2J': not a host name or an IP address");
+  expect_config_error(with("MASTER_ADDR", std::string(300, 'a')), "(300 bytes): not a host name");
+  expect_config_error(with("GLOO_SOCKET_IFNAME", "no-such-if"), "GLOO_SOCKET_IFNAME='no-such-if': this host has no");
+  expect_config_error(with("TORCHELASTIC_USE_AGENT_STORE", "yes"), "expected one of True, False");
 }
 
 // A build without the process group a device needs (NCCL for GPUs, Gloo for

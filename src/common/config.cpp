@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nmt/common/environment.h"
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
 #include "nmt/common/utf8.h"
@@ -655,6 +656,9 @@ std::string config_reference_markdown() {
           << " | " << k.doc << " |\n";
     }
   }
+  out << "\n### Environment variables\n\nRead by every verb (`NMT_*`) or by `train` (the rest); empty is unset. "
+         "A value of the wrong kind stops nmt with one line naming the variable.\n\n"
+      << env::reference_markdown();
   return out.str();
 }
 

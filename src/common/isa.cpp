@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "nmt/common/environment.h"
+#include "nmt/common/error.h"
 
 namespace nmt {
 namespace {
@@ -49,22 +51,20 @@ std::vector<Isa> runnable_isas() {
 }
 
 std::optional<Isa> requested_isa() {
-  const char* value = std::getenv("NMT_CPU_ISA");
-  if (value == nullptr || *value == '\0') return std::nullopt;
-  const auto isa = parse_isa(value);
-  if (!isa) throw std::invalid_argument(std::string("NMT_CPU_ISA=") + value + ": not baseline, avx2 or avx512");
-  if (*isa > host_isa())
-    throw std::invalid_argument(std::string("NMT_CPU_ISA=") + value + ": this CPU runs up to " +
-                                std::string(name_of(host_isa())));
+  const auto value = env::get(env::kCpuIsa);
+  if (!value) return std::nullopt;
+  const auto isa = parse_isa(env::choice(env::kCpuIsa, *value));
+  if (*isa > host_isa()) {
+    throw ConfigError(env::assignment(env::kCpuIsa, *value) + ": this CPU runs up to " +
+                      std::string(name_of(host_isa())));
+  }
   return isa;
 }
 
 Gemm requested_gemm() {
-  const char* value = std::getenv("NMT_GEMM");
-  if (value == nullptr || *value == '\0' || std::string_view(value) == "auto") return Gemm::automatic;
-  if (std::string_view(value) == "onednn") return Gemm::onednn;
-  if (std::string_view(value) == "libtorch") return Gemm::libtorch;
-  throw std::invalid_argument(std::string("NMT_GEMM=") + value + ": not auto, onednn or libtorch");
+  const auto value = env::get(env::kGemm);
+  const std::string_view name = value ? env::choice(env::kGemm, *value) : "auto";
+  return name == "onednn" ? Gemm::onednn : name == "libtorch" ? Gemm::libtorch : Gemm::automatic;
 }
 
 Isa kernel_isa() { return chosen().load(std::memory_order_relaxed); }

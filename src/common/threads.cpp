@@ -21,6 +21,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include "nmt/common/error.h"
 #include "nmt/common/error_line.h"
 #include "nmt/common/isa.h"
 #include "nmt/common/logging.h"
@@ -69,8 +70,8 @@ void tune_process(char** argv) {
   try {
     requested = requested_isa();
     requested_gemm();  // checked here, where a bad value can stop the program with one line
-  } catch (const std::invalid_argument& e) {
-    print_error_line(e.what());  // the variable's bytes, escaped
+  } catch (const ConfigError& e) {
+    print_error_line(e.what());
     std::exit(2);
   }
   const LibraryIsa& libraries = kLibraryIsa[static_cast<int>(requested.value_or(host_isa()))];

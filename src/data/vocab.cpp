@@ -10,9 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nmt/common/environment.h"
 #include "nmt/common/error.h"
 #include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
+#include "nmt/common/utf8.h"
 #include "nmt/data/lines.h"
 #include "spm/spm_api.h"
 
@@ -31,9 +33,11 @@ struct SpmLibrary {
   nmt_spm_train_fn train = nullptr;
 };
 
+// Where libnmt_spm.so may be: beside the binary, above it, in ../lib, and
+// where the build installed it. NMT_SPM_LIBRARY, when set, is the only one.
 std::vector<std::string> shim_candidates() {
+  if (const auto given = env::get(env::kSpmLibrary)) return {*given};
   std::vector<std::string> out;
-  if (const char* env = std::getenv("NMT_SPM_LIBRARY")) out.emplace_back(env);
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
@@ -65,18 +69,28 @@ void* open_deep(const std::string& path) {
 
 const SpmLibrary& spm() {
   static const SpmLibrary lib = [] {
+    const auto given = env::get(env::kSpmLibrary);
+    // A library the user named and nmt cannot use is the user's to fix (exit 2).
+    const auto fail = [&](const std::string& why) -> SpmLibrary {
+      if (given) throw ConfigError(env::assignment(env::kSpmLibrary, *given) + ": " + why);
+      throw std::runtime_error(why);
+    };
     std::string tried;
     for (const auto& path : shim_candidates()) {
-      if (!std::filesystem::exists(path)) continue;
+      if (!given && !std::filesystem::exists(path)) continue;
       void* h = open_deep(path);
       if (h == nullptr) {
-        tried += std::string(tried.empty() ? "" : "; ") + ::dlerror();
+        const std::string why = ::dlerror();
+        const auto colon = why.rfind(": ");  // after the path, which the message names already
+        if (given) return fail("cannot load it (" + utf8::printable(why.substr(colon == std::string::npos ? 0 : colon + 2)) + ")");
+        tried += (tried.empty() ? "" : "; ") + why;
         continue;
       }
       SpmLibrary l;
+      bool complete = true;
       auto sym = [&](auto& fn, const char* name) {
         fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
-        if (fn == nullptr) throw std::runtime_error(path + " lacks " + name);
+        if (fn == nullptr && complete) complete = false, tried = name;
       };
       sym(l.load, "nmt_spm_load");
       sym(l.free, "nmt_spm_free");
@@ -86,10 +100,11 @@ const SpmLibrary& spm() {
       sym(l.decode, "nmt_spm_decode");
       sym(l.piece, "nmt_spm_piece");
       sym(l.train, "nmt_spm_train");
+      if (!complete) return fail("not nmt's SentencePiece library (it lacks " + tried + ")");
       return l;
     }
-    throw std::runtime_error("cannot load libnmt_spm.so (SentencePiece)" + (tried.empty() ? "" : ": " + tried) +
-                             "; set NMT_SPM_LIBRARY to its path");
+    return fail("cannot load libnmt_spm.so (SentencePiece)" + (tried.empty() ? "" : ": " + tried) +
+                "; set NMT_SPM_LIBRARY to its path");
   }();
   return lib;
 }

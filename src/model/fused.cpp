@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 
 #include "model/kernels.h"
+#include "nmt/common/error.h"
 #include "nmt/common/isa.h"
 #include "nmt/common/threads.h"
 #include "nmt/model/int8.h"
@@ -341,7 +342,7 @@ class FusedAdditiveScores : public torch::autograd::Function<FusedAdditiveScores
 Gemm gemm_setting() {
   try {
     return requested_gemm();
-  } catch (const std::invalid_argument&) {
+  } catch (const ConfigError&) {
     return Gemm::automatic;
   }
 }
@@ -389,7 +390,7 @@ Sgemm gemm_for(char transa) {
   static const bool onednn_avx512 = [] {
     try {
       return requested_isa().value_or(host_isa()) >= Isa::avx512;
-    } catch (const std::invalid_argument&) {
+    } catch (const ConfigError&) {
       return host_isa() >= Isa::avx512;
     }
   }();

@@ -1,5 +1,6 @@
 #include "nmt/train/distributed.h"
 
+#include <net/if.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,92 +35,75 @@
 #endif
 #endif
 
+#include "nmt/common/environment.h"
 #include "nmt/common/error.h"
 #include "nmt/common/error_line.h"
 #include "nmt/common/fs.h"
 #include "nmt/common/logging.h"
 
-extern char** environ;
-
 namespace nmt::train {
 namespace {
 
-// `text` as a whole integer in [lo, hi], or a ConfigError naming `variable`.
-int parse_int(const std::string& variable, const std::string& text, int lo, int hi) {
-  char* end = nullptr;
-  errno = 0;
-  const long v = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno != 0 || v < lo || v > hi) {
-    throw ConfigError(fmt::format("{}='{}': expected a whole number from {} to {}", variable, text, lo, hi));
+constexpr int kDefaultMasterPort = 29500;  // c10d's, as torchrun's
+
+// MASTER_ADDR, checked before c10d retries it for dist_timeout: a host name
+// (letters, digits, '-', '_' and '.'), or an IPv4 or IPv6 address.
+std::string host_name(const std::string& text) {
+  constexpr std::size_t kMaxHostName = 253;  // RFC 1035's, in dotted form
+  if (text.size() > kMaxHostName ||
+      text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:[]%") !=
+          std::string::npos) {
+    throw ConfigError(env::assignment(env::kMasterAddr, text) + ": not a host name or an IP address");
   }
-  return static_cast<int>(v);
+  return text;
 }
 
 }  // namespace
 
-RankInfo RankInfo::from(const std::map<std::string, std::string>& env) {
-  const auto get = [&](const char* name) -> const std::string* {
-    const auto it = env.find(name);
-    return it == env.end() ? nullptr : &it->second;
-  };
-  constexpr int kMaxRanks = 1 << 20;
-  constexpr int kDefaultMasterPort = 29500;  // c10d's, as torchrun's
+RankInfo RankInfo::from(const env::Environment& environment) {
+  const auto get = [&](const env::Variable& v) { return env::get(environment, v); };
+  const auto number = [&](const env::Variable& v) { return static_cast<int>(env::whole_number(v, *get(v))); };
   RankInfo who;
-  const char *world_var = "WORLD_SIZE", *rank_var = "RANK", *local_var = "LOCAL_RANK";
-  if (get("WORLD_SIZE") == nullptr && get("SLURM_NTASKS") != nullptr && get("SLURM_PROCID") != nullptr) {
-    world_var = "SLURM_NTASKS", rank_var = "SLURM_PROCID", local_var = "SLURM_LOCALID";
+  const env::Variable *world_var = &env::kWorldSize, *rank_var = &env::kRank, *local_var = &env::kLocalRank;
+  if (!get(env::kWorldSize) && get(env::kSlurmNtasks) && get(env::kSlurmProcid)) {
+    world_var = &env::kSlurmNtasks, rank_var = &env::kSlurmProcid, local_var = &env::kSlurmLocalid;
   }
-  const std::string* world = get(world_var);
-  if (world == nullptr) {
-    if (get("RANK") != nullptr) throw ConfigError("RANK is set but WORLD_SIZE is not: set both, or neither");
+  const auto world = get(*world_var);
+  if (!world) {
+    if (get(env::kRank)) throw ConfigError("RANK is set but WORLD_SIZE is not: set both, or neither");
     return who;
   }
-  who.world_size = parse_int(world_var, *world, 1, kMaxRanks);
-  const std::string* rank = get(rank_var);
-  if (rank == nullptr) {
-    throw ConfigError(
-        fmt::format("{}={} is set but {} is not: each process needs its rank", world_var, *world, rank_var));
+  who.world_size = number(*world_var);
+  if (!get(*rank_var) && who.world_size > 1) {  // a group of one has one rank, 0
+    throw ConfigError(fmt::format("{}={} is set but {} is not: each process needs its rank", world_var->name,
+                                  who.world_size, rank_var->name));
   }
-  who.rank = parse_int(rank_var, *rank, 0, kMaxRanks);
+  who.rank = get(*rank_var) ? number(*rank_var) : 0;
   if (who.rank >= who.world_size) {
-    throw ConfigError(fmt::format("{}={} is out of range for {}={} (ranks 0 to {})", rank_var, who.rank, world_var,
-                                  who.world_size, who.world_size - 1));
+    throw ConfigError(fmt::format("{}={} is out of range for {}={} (ranks 0 to {})", rank_var->name, who.rank,
+                                  world_var->name, who.world_size, who.world_size - 1));
   }
-  who.local_rank = get(local_var) ? parse_int(local_var, *get(local_var), 0, kMaxRanks) : 0;
-  const std::string* addr = get("MASTER_ADDR");
-  if (who.world_size == 1 && (addr == nullptr || addr->empty())) return who;  // one process, no group
-  if (addr == nullptr || addr->empty()) {
-    throw ConfigError(fmt::format("{}={} but MASTER_ADDR is not set: export the address of rank 0's host", world_var,
-                                  who.world_size));
+  who.local_rank = get(*local_var) ? number(*local_var) : 0;
+  const auto addr = get(env::kMasterAddr);
+  if (who.world_size == 1 && !addr) return who;  // one process, no group
+  if (!addr) {
+    throw ConfigError(fmt::format("{}={} but MASTER_ADDR is not set: export the address of rank 0's host",
+                                  world_var->name, who.world_size));
   }
-  who.master_addr = *addr;
-  who.master_port = get("MASTER_PORT") ? parse_int("MASTER_PORT", *get("MASTER_PORT"), 1, 65535) : kDefaultMasterPort;
-  const char* local_size = get("LOCAL_WORLD_SIZE") ? "LOCAL_WORLD_SIZE" : "SLURM_NTASKS_PER_NODE";
-  if (get(local_size)) who.local_world_size = parse_int(local_size, *get(local_size), 1, kMaxRanks);
-  const std::string* agent = get("TORCHELASTIC_USE_AGENT_STORE");
-  who.launcher_store = agent != nullptr && *agent == "True";
-  if (who.launcher_store && get("TORCHELASTIC_RESTART_COUNT")) {
-    who.restart_count = parse_int("TORCHELASTIC_RESTART_COUNT", *get("TORCHELASTIC_RESTART_COUNT"), 0, kMaxRanks);
+  who.master_addr = host_name(*addr);
+  who.master_port = get(env::kMasterPort) ? number(env::kMasterPort) : kDefaultMasterPort;
+  const env::Variable& local_size = get(env::kLocalWorldSize) ? env::kLocalWorldSize : env::kSlurmPerNode;
+  if (get(local_size)) who.local_world_size = number(local_size);
+  const auto agent = get(env::kAgentStore);
+  who.launcher_store = agent && env::choice(env::kAgentStore, *agent) == "True";
+  if (get(env::kRestartCount)) who.restart_count = number(env::kRestartCount);
+  if (const auto ifname = get(env::kGlooInterface); ifname && ::if_nametoindex(ifname->c_str()) == 0) {
+    throw ConfigError(env::assignment(env::kGlooInterface, *ifname) + ": this host has no network interface of that name");
   }
   return who;
 }
 
-namespace {
-
-// This process's environment, name -> value.
-std::map<std::string, std::string> environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return env;
-}
-
-}  // namespace
-
-RankInfo RankInfo::from_environment() { return from(environment()); }
+RankInfo RankInfo::from_environment() { return from(env::current()); }
 
 torch::Device rank_device(torch::Device device, const RankInfo& who) {
   if (!device.is_cuda() || !who.distributed()) return device;
@@ -321,8 +305,8 @@ ProcessGroup::ProcessGroup(const RankInfo& who, torch::Device device, std::chron
 #endif
 #ifdef USE_C10D_GLOO
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-    if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME")) {
-      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    if (const auto ifname = env::get(env::kGlooInterface)) {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(*ifname));
     } else if (is_loopback(who.master_addr)) {
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
     } else {
@@ -619,20 +603,21 @@ int run_local_ranks(int nproc, std::chrono::milliseconds timeout) {
 
   for (int rank = 0; rank < nproc; ++rank) {
     // The environment is built before fork: between fork and exec only async-signal-safe calls.
-    std::map<std::string, std::string> env = environment();
+    env::Environment vars = env::current();
     // What torchrun sets for its workers, this process serving the store.
-    for (const auto& [k, v] : std::map<std::string, std::string>{{"WORLD_SIZE", std::to_string(nproc)},
-                                                                 {"RANK", std::to_string(rank)},
-                                                                 {"LOCAL_RANK", std::to_string(rank)},
-                                                                 {"LOCAL_WORLD_SIZE", std::to_string(nproc)},
-                                                                 {"MASTER_ADDR", "127.0.0.1"},
-                                                                 {"MASTER_PORT", std::to_string(store->getPort())},
-                                                                 {"TORCHELASTIC_USE_AGENT_STORE", "True"},
-                                                                 {"TORCHELASTIC_RESTART_COUNT", "0"}}) {
-      env[k] = v;
+    for (const auto& [var, value] : std::vector<std::pair<const env::Variable*, std::string>>{
+             {&env::kWorldSize, std::to_string(nproc)},
+             {&env::kRank, std::to_string(rank)},
+             {&env::kLocalRank, std::to_string(rank)},
+             {&env::kLocalWorldSize, std::to_string(nproc)},
+             {&env::kMasterAddr, "127.0.0.1"},
+             {&env::kMasterPort, std::to_string(store->getPort())},
+             {&env::kAgentStore, "True"},
+             {&env::kRestartCount, "0"}}) {
+      vars[std::string(var->name)] = value;
     }
     std::vector<std::string> lines;
-    for (const auto& [k, v] : env) lines.push_back(k + "=" + v);
+    for (const auto& [k, v] : vars) lines.push_back(k + "=" + v);
     std::vector<char*> envp;
     for (auto& l : lines) envp.push_back(l.data());
     envp.push_back(nullptr);

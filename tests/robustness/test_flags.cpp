@@ -15,9 +15,15 @@
 // (test_input.cpp); paths here name a directory through "..", and a device.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <regex>
 #include <set>
@@ -27,6 +33,7 @@
 
 #include "cli/verbs.h"
 #include "harness.h"
+#include "nmt/common/environment.h"
 #include "nmt/common/utf8.h"
 
 namespace nmt::robustness {
@@ -359,6 +366,93 @@ TEST(Flags, EveryOptionOfEveryVerbGivenTheHostileValuesOfItsKind) {
            std::to_string(refused) + " refused with exit 2 naming it, " + std::to_string(ran) + " ran (exit 0)",
            "nothing");
   }
+}
+
+// --- The environment battery --------------------------------------------------
+// Every variable of nmt/common/environment.h, given the values of its kind where
+// nmt reads it (the variables its declaration says it is read with), on a
+// training run of one step. Empty is unset: the run works. A whole number in
+// the declared range works; any other value is refused with exit 2, naming the
+// variable. A ${VAR} in a config's path is the last row: a path of that value.
+
+// A TCP port on 127.0.0.1 that nobody listens on now.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+Kind kind_of(env::Kind k) {
+  switch (k) {
+    case env::Kind::whole_number:
+      return Kind::kInteger;
+    case env::Kind::path:
+      return Kind::kPath;
+    case env::Kind::choice:
+    case env::Kind::text:
+      break;
+  }
+  return Kind::kText;
+}
+
+bool in_range(const env::Variable& v, const std::string& text) {
+  try {
+    env::whole_number(v, text);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+TEST(Flags, EveryEnvironmentVariableGivenTheHostileValuesOfItsKind) {
+  const std::string run = "timeout 120 $NMT -q train -c $CFG --set training.max_steps=1";
+  for (const env::Variable* v : env::kVariables) {
+    int refused = 0, ran = 0;
+    for (const Value& value : values_of(kind_of(v->kind))) {
+      std::string settings(v->read_with);
+      for (std::size_t at; (at = settings.find("$PORT")) != std::string::npos;) {
+        settings.replace(at, 5, std::to_string(free_port()));
+      }
+      Case c;
+      c.kind = "Every environment variable, given the values of its kind";
+      c.fed = std::string(v->name) + " " + value.shown;
+      c.command = (settings.empty() ? "" : "env " + settings + " ") + std::string(v->name) + "=" +
+                  quoted(value.text) + " " + run;
+      c.recorded = false;
+      const bool works = value.text.empty() || (v->kind == env::Kind::whole_number && in_range(*v, value.text));
+      c.code = works ? 0 : 2;
+      c.message = works ? "" : std::string(v->name);
+      (works ? ran : refused) += 1;
+      run_case(c);
+    }
+    record("Every environment variable, given the values of its kind", std::string(v->name),
+           std::string(v->read_with) + " " + std::string(v->name) + "=VALUE $NMT train",
+           std::to_string(refused) + " refused with exit 2 naming it, " + std::to_string(ran) + " ran (exit 0)",
+           "nothing");
+  }
+  // A variable a config names: its value becomes a path.
+  int refused = 0;
+  for (const Value& value : values_of(Kind::kPath)) {
+    Case c;
+    c.kind = "Every environment variable, given the values of its kind";
+    c.fed = "${NMT_CORPUS} in data.train.src, " + value.shown;
+    c.command = "NMT_CORPUS=" + quoted(value.text) + " " + run + " --set 'data.train.src=${NMT_CORPUS}'";
+    c.recorded = false;
+    c.code = 2;
+    const std::string name = std::filesystem::path(value.text).filename().string();
+    c.message = value.text.empty() ? "NMT_CORPUS" : utf8::printable(name);
+    ++refused;
+    run_case(c);
+  }
+  record("Every environment variable, given the values of its kind", "a ${VAR} in a config's path",
+         "NMT_CORPUS=VALUE $NMT train --set 'data.train.src=${NMT_CORPUS}'",
+         std::to_string(refused) + " refused with exit 2 naming the variable or the path", "nothing");
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ std::vector<Isa> runnable_isas();
 
 /// The level the NMT_CPU_ISA environment variable asks for, if set: every
 /// kernel, nmt's and its libraries', then runs as on a CPU of that level
-/// (tune_process tells the libraries). Throws std::invalid_argument naming the
+/// (tune_process tells the libraries). Throws ConfigError naming the
 /// variable for an unknown level or one above host_isa().
 std::optional<Isa> requested_isa();
 
@@ -44,7 +44,7 @@ void set_kernel_isa(Isa isa);
 ///    is faster for its shape on this CPU (nmt::model::gemm_for);
 ///  - "onednn": oneDNN's for every product;
 ///  - "libtorch": LibTorch's own products (OpenBLAS behind Debian's build).
-/// Throws std::invalid_argument naming the variable for any other value.
+/// Throws ConfigError naming the variable for any other value.
 enum class Gemm { automatic, onednn, libtorch };
 Gemm requested_gemm();
 

@@ -19,6 +19,7 @@
 #include <torch/types.h>
 
 #include "nmt/common/config.h"
+#include "nmt/common/environment.h"
 
 namespace nmt::train {
 
@@ -43,10 +44,10 @@ struct RankInfo {
   /// PyTorch DDP would: the collectives then run, at the cost of one rank).
   bool distributed() const { return !master_addr.empty(); }
 
-  /// Reads `env` (name -> value). A WORLD_SIZE without RANK, a rank out of
-  /// range, a missing MASTER_ADDR or a value that is not a number is a
-  /// ConfigError naming the variable.
-  static RankInfo from(const std::map<std::string, std::string>& env);
+  /// Reads `environment` (nmt/common/environment.h). A WORLD_SIZE without
+  /// RANK, a rank out of range, a missing MASTER_ADDR or a value of the wrong
+  /// kind is a ConfigError naming the variable.
+  static RankInfo from(const env::Environment& environment);
   /// from() over this process's environment.
   static RankInfo from_environment();
 };
