@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
     return nmt::kExitOk;
   } catch (const nmt::OutputClosed&) {
     return nmt::kExitOutputClosed;
+  } catch (const nmt::AnotherRankFailed&) {
+    return nmt::kExitAfterAnotherRank;
   } catch (const nmt::NmtError& e) {
     return fail(nmt::kExitUsage, e.what());
   } catch (const std::filesystem::filesystem_error& e) {

@@ -97,6 +97,7 @@ RankInfo RankInfo::from(const env::Environment& environment) {
   const auto agent = get(env::kAgentStore);
   who.launcher_store = agent && env::choice(env::kAgentStore, *agent) == "True";
   if (get(env::kRestartCount)) who.restart_count = number(env::kRestartCount);
+  if (get(env::kLauncherPid)) who.under_nproc = number(env::kLauncherPid) == ::getppid();
   if (const auto ifname = get(env::kGlooInterface); ifname && ::if_nametoindex(ifname->c_str()) == 0) {
     throw ConfigError(env::assignment(env::kGlooInterface, *ifname) + ": this host has no network interface of that name");
   }
@@ -355,8 +356,10 @@ void ProcessGroup::fail(const std::string& what, const std::exception& e) {
                  ? fmt::format("the launcher's rendezvous store at {}:{} is gone", who_.master_addr, who_.master_port)
                  : "rank 0 stopped answering (its rendezvous store is gone)";
   }
-  throw SystemError(fmt::format("data-parallel training: {} while rank {} of {} was {}: {}", silent, who_.rank,
-                                who_.world_size, what, first_line(e)));
+  const std::string message = fmt::format("data-parallel training: {} while rank {} of {} was {}: {}", silent,
+                                          who_.rank, who_.world_size, what, first_line(e));
+  if (who_.under_nproc && silent.find("stopped answering") != std::string::npos) throw AnotherRankFailed(message);
+  throw SystemError(message);
 }
 
 std::vector<double> ProcessGroup::sum(const std::vector<double>& values) {
@@ -613,7 +616,8 @@ int run_local_ranks(int nproc, std::chrono::milliseconds timeout) {
              {&env::kMasterAddr, "127.0.0.1"},
              {&env::kMasterPort, std::to_string(store->getPort())},
              {&env::kAgentStore, "True"},
-             {&env::kRestartCount, "0"}}) {
+             {&env::kRestartCount, "0"},
+             {&env::kLauncherPid, std::to_string(::getpid())}}) {
       vars[std::string(var->name)] = value;
     }
     std::vector<std::string> lines;
@@ -658,15 +662,20 @@ int run_local_ranks(int nproc, std::chrono::milliseconds timeout) {
     if (rank >= static_cast<int>(g_ranks.size())) continue;
     --left;
     g_ranks[static_cast<std::size_t>(rank)] = -1;  // not signalled again
-    if (status == 0 || result != 0) continue;
-    result = WIFEXITED(status) ? WEXITSTATUS(status) : kExitRuntime;
-    if (WIFSIGNALED(status)) killed = describe(rank, status);
-    deadline = std::chrono::steady_clock::now() + timeout;
+    if (status == 0) continue;
+    if (WIFSIGNALED(status) && killed.empty()) killed = describe(rank, status);
+    // The status of the rank that failed first and said why, not of one that only lost it.
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : kExitRuntime;
+    if (result == 0 || (result == kExitAfterAnotherRank && code != kExitAfterAnotherRank)) result = code;
+    if (!deadline) deadline = std::chrono::steady_clock::now() + timeout;
   }
   g_ranks.clear();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   if (!killed.empty()) throw SystemError("nmt train --nproc: " + killed);
+  if (result == kExitAfterAnotherRank) {
+    throw SystemError("nmt train --nproc: each rank that failed lost another, and none said why");
+  }
   return result;
 }
 

@@ -636,6 +636,27 @@ TEST(DataParallel, AKilledRankMakesTheOtherStopWithAnErrorNamingIt) {
   EXPECT_EQ(test::count_lines(err.substr(err.find("nmt: error:"))), 1) << err;
 }
 
+// Under --nproc, a rank that only lost another says nothing: the one that
+// failed says why, or the launcher says how it ended.
+TEST(DataParallel, UnderNprocOneLineSaysWhyTheRanksStopped) {
+  test::TempDir d;
+  const auto missing = run_nmt("-q train --nproc 2 -c " + write_config(d, "a") + " --set data.train.src=" +
+                               (d / "none.en"));
+  EXPECT_EQ(missing.code, 2) << missing.err;
+  EXPECT_EQ(test::count_lines(missing.err), 1) << missing.err;
+  EXPECT_NE(missing.err.find("none.en"), std::string::npos) << missing.err;
+
+  const std::string config = write_config(d, "b", R"(, "max_steps": 100000)");
+  const int code = run_bash(
+      d, "'" + std::string(NMT_BINARY) + "' -q train --nproc 2 -c '" + config + "' 2>'" + (d / "err") +
+             "' & pid=$!\nfor i in $(seq 600); do grep -q '\"train\"' '" + (d / "b/metrics.jsonl") +
+             "' 2>/dev/null && break; sleep 0.1; done\nkill -KILL $(pgrep -P $pid | sort -n | tail -1)\nwait $pid");
+  const std::string err = test::slurp(d / "err");
+  EXPECT_EQ(code, 1) << err;
+  EXPECT_EQ(test::count_lines(err), 1) << err;
+  EXPECT_NE(err.find("rank 1 was killed by signal 9"), std::string::npos) << err;
+}
+
 TEST(DataParallel, SigtermToOneRankStopsEveryRankWithLastPtSaved) {
   test::TempDir d;
   const std::string config = write_config(d, "model", R"(, "max_steps": 100000)");

@@ -67,6 +67,10 @@ inline constexpr Variable kSlurmPerNode{.name = "SLURM_NTASKS_PER_NODE", .kind =
 inline constexpr Variable kGlooInterface{.name = "GLOO_SOCKET_IFNAME", .kind = Kind::text,
                                          .read_with = kOneRankGroup,
                                          .what = "The network interface Gloo's connections use."};
+inline constexpr Variable kLauncherPid{.name = "NMT_LAUNCHER_PID", .kind = Kind::whole_number, .min = 1,
+                                       .max = 1 << 30, .read_with = kOneRankGroup,
+                                       .what = "Set by `train --nproc` for its ranks: the launcher, which reports a "
+                                               "rank that stopped, so that the others need not."};
 // nmt's own.
 inline constexpr Variable kCpuIsa{.name = "NMT_CPU_ISA", .kind = Kind::choice, .choices = "baseline|avx2|avx512",
                                   .what = "The highest instruction set nmt's kernels and its libraries use."};
@@ -78,7 +82,8 @@ inline constexpr Variable kSpmLibrary{.name = "NMT_SPM_LIBRARY", .kind = Kind::p
 inline constexpr std::array kVariables = {&kWorldSize,     &kRank,         &kLocalRank,    &kLocalWorldSize,
                                           &kMasterAddr,    &kMasterPort,   &kAgentStore,   &kRestartCount,
                                           &kSlurmNtasks,   &kSlurmProcid,  &kSlurmLocalid, &kSlurmPerNode,
-                                          &kGlooInterface, &kCpuIsa,       &kGemm,         &kSpmLibrary};
+                                          &kGlooInterface, &kLauncherPid,  &kCpuIsa,       &kGemm,
+                                          &kSpmLibrary};
 
 /// The variables `v` of an environment (name -> value); nullopt where unset or empty.
 using Environment = std::map<std::string, std::string>;

@@ -55,6 +55,14 @@ class OutputClosed : public std::runtime_error {
   OutputClosed() : std::runtime_error("standard output closed") {}
 };
 
+/// A rank of `nmt train --nproc` whose group broke because another rank
+/// stopped: that rank, or the launcher, says why, and main() ends with
+/// kExitAfterAnotherRank and no line of its own.
+class AnotherRankFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// What a failure on a library's own thread would most likely mean while one
 /// lives (a c10d thread that reads a rendezvous peer's bytes, for one): such a
 /// thread's exception cannot be caught, and ends the process through
@@ -78,5 +86,6 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitOutputClosed = 141;  ///< 128 + SIGPIPE, what a shell reports for `yes | head`
+inline constexpr int kExitAfterAnotherRank = 3;  ///< only between a rank and the --nproc launcher, which exits 1
 
 }  // namespace nmt

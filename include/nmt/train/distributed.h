@@ -37,6 +37,7 @@ struct RankInfo {
   /// `nmt train --nproc`), not by rank 0.
   bool launcher_store = false;
   int restart_count = 0;     ///< TORCHELASTIC_RESTART_COUNT: each attempt rendezvous under its own prefix
+  bool under_nproc = false;  ///< started by this process's parent, `nmt train --nproc` (NMT_LAUNCHER_PID)
   int local_world_size = 1;  ///< ranks on this host (LOCAL_WORLD_SIZE, SLURM_NTASKS_PER_NODE), who share its cores
 
   /// Whether this process joins a process group: with more than one rank, or
