@@ -4,7 +4,14 @@
 // survives every one of them.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -120,6 +127,66 @@ TEST(Robustness, TwoWritersOnOneModelDirectory) {
   record(kind, "`prepare` while `train` runs", "$NMT prepare -c c.json", "exit 1: the same line", "nothing");
   record(kind, "the holder killed with SIGKILL", "kill -KILL $pid",
          "the lock went with it; train.log holds every line logged", "nothing");
+}
+
+// A program that is not c10d listens where a rank looks for its rendezvous:
+// a listening socket in this process answers each connection with `payload`
+// and then keeps it open, saying nothing more.
+class NotARendezvous {
+ public:
+  explicit NotARendezvous(std::string payload) : payload_(std::move(payload)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::listen(fd_, 16);
+    thread_ = std::thread([this] {
+      std::vector<int> open;
+      for (int c; (c = ::accept(fd_, nullptr, nullptr)) >= 0;) {
+        if (::write(c, payload_.data(), payload_.size()) < 0) ::close(c);
+        else open.push_back(c);
+      }
+      for (const int c : open) ::close(c);
+    });
+  }
+  ~NotARendezvous() {
+    ::shutdown(fd_, SHUT_RDWR);  // ends accept()
+    thread_.join();
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  std::string payload_;
+  int fd_ = -1, port_ = 0;
+  std::thread thread_;
+};
+
+TEST(Robustness, ARendezvousPeerThatIsNotC10d) {
+  const std::string kind = "A rendezvous peer that is not c10d";
+  std::mt19937 random(7);
+  std::string noise(4096, '\0');
+  for (char& c : noise) c = static_cast<char>(random());
+  // c10d's answers start with a length: this one promises 3 GB, and sends none of it.
+  const std::string promise("\0\0\0\0\xc0\0\0\0", 8);
+  for (const auto& [fed, payload] : std::vector<std::pair<std::string, std::string>>{
+           {"4 KiB of random bytes on MASTER_PORT", noise}, {"a length of 3 GB, then silence", promise}}) {
+    const NotARendezvous peer(payload);
+    Case c;
+    c.kind = kind;
+    c.fed = fed;
+    c.command = "WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(peer.port()) +
+                " timeout 120 $NMT -q train -c $CFG --set training.dist_timeout=5s";
+    c.code = 1;
+    c.message = "(MASTER_ADDR:MASTER_PORT)";
+    c.show_memory = true;
+    c.check = [](const Outcome& r, const std::string&) { EXPECT_LT(r.peak_rss_mb, 1500) << r.err; };
+    run_case(c);
+  }
 }
 
 TEST(Robustness, KilledAtRandomMomentsTrainingResumesFromAnIntactCheckpoint) {
