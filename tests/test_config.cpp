@@ -58,6 +58,9 @@ TEST(Config, UnknownKeyGivesPathAndSuggestion) {
   EXPECT_EQ(error_of(R"({"data": {"dropout": 0.1}})"),
             "c.json: unknown key 'data.dropout' (did you mean 'training.dropout'?)");
   EXPECT_EQ(error_of(R"({"zzzzzz": 1})"), "c.json: unknown key 'zzzzzz'");
+  // A NUL inside a key is shown, not where the name ends.
+  EXPECT_EQ(error_of(R"({"training": {"l\u0000r": 1}})"),
+            "c.json: unknown key 'training.l\\x00r' (did you mean 'training.lr'?)");
 }
 
 TEST(Config, WrongTypesNameTheKey) {

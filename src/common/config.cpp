@@ -42,8 +42,8 @@ std::string printable_key(const std::string& key) {
   return out;
 }
 
-std::string join_path(const std::string& prefix, const char* name) {
-  return prefix.empty() ? std::string(name) : prefix + "." + name;
+std::string join_path(const std::string& prefix, std::string_view name) {
+  return prefix.empty() ? std::string(name) : prefix + "." + std::string(name);
 }
 
 // Plain numbers: integers in full (1048576, not 1.04858e+06), others in up to 15 digits.
@@ -241,7 +241,7 @@ class Reader {
   void reject_unknown() const {
     for (const auto& item : j_.items()) {
       if (std::find(known_.begin(), known_.end(), item.key()) != known_.end()) continue;
-      const std::string path = join_path(prefix_, item.key().c_str());
+      const std::string path = join_path(prefix_, item.key());  // the whole key, NUL bytes and all
       throw ConfigError(ctx_.source + ": unknown key '" + printable_key(path) + "'" +
                         did_you_mean(suggest(path, known_)));
     }
