@@ -11,6 +11,7 @@
 #include "nmt/common/config.h"
 #include "nmt/common/error.h"
 #include "nmt/common/logging.h"
+#include "nmt/common/signals.h"
 #include "nmt/common/threads.h"
 #include "nmt/train/trainer.h"
 
@@ -47,7 +48,7 @@ void run_train(const TrainCliOptions& opt) {
   }
   options.threads = set_threads(threads);
   options.live_progress = ::isatty(STDERR_FILENO) == 1 && options.ranks.rank == 0;
-  train::train(config, options);
+  if (train::train(config, options).stop_reason == "interrupted") std::exit(stop_exit_status());  // last.pt saved
 }
 
 }  // namespace

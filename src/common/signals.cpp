@@ -10,13 +10,18 @@ namespace nmt {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+extern "C" void on_stop_signal(int sig) {
+  g_signal.store(sig);
+  g_stop.store(true);
+}
 
 }  // namespace
 
 StopSignals::StopSignals() {
   g_stop.store(false);
+  g_signal.store(0);
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sa.sa_flags = SA_RESETHAND;
@@ -44,5 +49,7 @@ void deliver_signals_to_own_thread() {
 bool stop_requested() { return g_stop.load(); }
 
 void request_stop() { g_stop.store(true); }
+
+int stop_exit_status() { return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGINT); }
 
 }  // namespace nmt

@@ -39,4 +39,10 @@ bool stop_requested();
 /// Asks for a stop, as SIGINT does.
 void request_stop();
 
+/// The exit status of a command that stopped when asked, as a shell reports a
+/// process the signal ended: 128 + the signal (130 for Ctrl-C, 143 for
+/// SIGTERM; 130 where the stop came from request_stop() or another rank).
+/// So `nmt train && nmt eval` does not go on after a Ctrl-C.
+int stop_exit_status();
+
 }  // namespace nmt
