@@ -158,11 +158,13 @@ std::vector<std::string> read_lines(const std::string& path, const ReadLimits& l
       throw DataError("'" + reader.path() + "' has more than " + std::to_string(limits.max_lines) + " lines" +
                       limits.why);
     }
-    held += line.size() + sizeof line;
+    // The text's block (with malloc's header) where it is not inside the string, and the
+    // string three times over: in the vector, its spare capacity, and the copy when it grows.
+    held += (line.capacity() > sizeof line / 2 ? line.capacity() + 16 : 0) + 3 * sizeof line;
     if (held > budget) {
       throw DataError("'" + reader.path() + "' holds more than " + std::to_string(budget >> 20) +
                       " MiB of text by line " + std::to_string(reader.line_number()) +
-                      ", half of the memory this machine has available");
+                      ", half of the memory available to nmt");
     }
     lines.push_back(std::move(line));
   }

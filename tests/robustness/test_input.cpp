@@ -223,6 +223,10 @@ TEST(Robustness, TranslationInput) {
       {kind, "hypotheses and reference of different lengths", "echo one | $NMT eval -r ref", 2,
        "hypotheses '<stdin>' and reference 'ref' have different line counts: 1 and 2", "printf 'one\\ntwo\\n' >ref"},
       {kind, "a reference that does not exist", "$NMT eval -r none </dev/null", 2, "file 'none' does not exist"},
+      // What nmt may hold is what `ulimit -v` leaves it, not the machine's memory.
+      {kind, "an endless reference stream, under ulimit -v 3 GB",
+       "ulimit -v 3000000; yes 'a line of a reference' | $NMT eval -r /dev/stdin --hyp $TOY/test.fr", 2,
+       "'/dev/stdin' holds more than"},
       {kind, "invalid UTF-8 in a reference", "printf 'one\\ntwo\\n' | $NMT eval -r bad", 2, "bad:2: invalid UTF-8",
        "printf 'one\\nt\\xc3\\x28o\\n' >bad"},
       {kind, "--shortlist without its K", "echo 'a woman eats .' | $NMT -q translate -m $M --shortlist 100", 2,

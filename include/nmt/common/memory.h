@@ -9,12 +9,12 @@ namespace nmt {
 /// Peak resident memory of this process so far, in MB.
 double peak_rss_mb();
 
-/// Bytes of memory this machine has available now (MemAvailable, or the
-/// free physical pages where /proc/meminfo has none).
+/// Bytes of memory this process can have now: the machine's available memory
+/// (MemAvailable), or less where its cgroup's memory.max or `ulimit -v` leaves less.
 uint64_t available_memory_bytes();
 
-/// A ConfigError, "WHAT needs N MiB of memory; this machine has M MiB
-/// available", when `bytes` is more than available_memory_bytes(). For
+/// A ConfigError, "WHAT needs N MiB of memory; M MiB are available to nmt",
+/// when `bytes` is more than available_memory_bytes(). For
 /// sizes a user asks for (a GEMM's size, a batch), before LibTorch allocates.
 void require_memory(double bytes, const std::string& what);
 
