@@ -82,7 +82,8 @@ const SpmLibrary& spm() {
       if (h == nullptr) {
         const std::string why = ::dlerror();
         const auto colon = why.rfind(": ");  // after the path, which the message names already
-        if (given) return fail("cannot load it (" + utf8::printable(why.substr(colon == std::string::npos ? 0 : colon + 2)) + ")");
+        const std::string reason = why.substr(colon == std::string::npos ? 0 : colon + 2);
+        if (given) return fail("cannot load it (" + utf8::printable(reason) + ")");
         tried += (tried.empty() ? "" : "; ") + why;
         continue;
       }

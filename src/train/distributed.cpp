@@ -99,7 +99,8 @@ RankInfo RankInfo::from(const env::Environment& environment) {
   if (get(env::kRestartCount)) who.restart_count = number(env::kRestartCount);
   if (get(env::kLauncherPid)) who.under_nproc = number(env::kLauncherPid) == ::getppid();
   if (const auto ifname = get(env::kGlooInterface); ifname && ::if_nametoindex(ifname->c_str()) == 0) {
-    throw ConfigError(env::assignment(env::kGlooInterface, *ifname) + ": this host has no network interface of that name");
+    throw ConfigError(env::assignment(env::kGlooInterface, *ifname) +
+                      ": this host has no network interface of that name");
   }
   return who;
 }

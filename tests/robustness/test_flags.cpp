@@ -432,7 +432,7 @@ TEST(Flags, EveryEnvironmentVariableGivenTheHostileValuesOfItsKind) {
       run_case(c);
     }
     record("Every environment variable, given the values of its kind", std::string(v->name),
-           std::string(v->read_with) + " " + std::string(v->name) + "=VALUE $NMT train",
+           (v->read_with.empty() ? "" : std::string(v->read_with) + " ") + std::string(v->name) + "=VALUE $NMT train",
            std::to_string(refused) + " refused with exit 2 naming it, " + std::to_string(ran) + " ran (exit 0)",
            "nothing");
   }
