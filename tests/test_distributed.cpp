@@ -96,6 +96,11 @@ TEST(RankInfo, BadVariablesNameThemselves) {
   expect_config_error(with("MASTER_ADDR", std::string(300, 'a')), "(300 bytes): not a host name");
   expect_config_error(with("GLOO_SOCKET_IFNAME", "no-such-if"), "GLOO_SOCKET_IFNAME='no-such-if': this host has no");
   expect_config_error(with("TORCHELASTIC_USE_AGENT_STORE", "yes"), "expected one of True, False");
+  // torchrun's and nmt's are checked wherever set; Slurm's only where used, as Slurm sets them in every job.
+  expect_config_error({{"NMT_LAUNCHER_PID", "0"}}, "NMT_LAUNCHER_PID='0': expected a whole number");
+  expect_config_error({{"WORLD_SIZE", "1"}, {"LOCAL_WORLD_SIZE", "0"}}, "LOCAL_WORLD_SIZE='0'");
+  expect_config_error({{"LOCAL_RANK", "abc"}}, "LOCAL_RANK='abc'");
+  EXPECT_FALSE(RankInfo::from({{"SLURM_NTASKS_PER_NODE", "2(x3)"}}).distributed());
 }
 
 // A build without the process group a device needs (NCCL for GPUs, Gloo for

@@ -657,7 +657,8 @@ std::string config_reference_markdown() {
     }
   }
   out << "\n### Environment variables\n\nRead by every verb (`NMT_*`) or by `train` (the rest); empty is unset. "
-         "A value of the wrong kind stops nmt with one line naming the variable.\n\n"
+         "A value of the wrong kind stops nmt with one line naming the variable; Slurm's are checked where nmt "
+         "uses them (with MASTER_ADDR set, and WORLD_SIZE not).\n\n"
       << env::reference_markdown();
   return out.str();
 }

@@ -12,10 +12,13 @@ namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signal{0};
 
-extern "C" void on_stop_signal(int sig) {
-  g_signal.store(sig);
+void stop_for(int sig) {
+  int none = 0;
+  g_signal.compare_exchange_strong(none, sig);
   g_stop.store(true);
 }
+
+extern "C" void on_stop_signal(int sig) { stop_for(sig); }
 
 }  // namespace
 
@@ -48,8 +51,10 @@ void deliver_signals_to_own_thread() {
 
 bool stop_requested() { return g_stop.load(); }
 
-void request_stop() { g_stop.store(true); }
+void request_stop(int signal) { stop_for(signal); }
 
-int stop_exit_status() { return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGINT); }
+int stop_signal() { return g_signal.load(); }
+
+int stop_exit_status() { return 128 + (stop_signal() != 0 ? stop_signal() : SIGINT); }
 
 }  // namespace nmt

@@ -63,6 +63,13 @@ std::string host_name(const std::string& text) {
 RankInfo RankInfo::from(const env::Environment& environment) {
   const auto get = [&](const env::Variable& v) { return env::get(environment, v); };
   const auto number = [&](const env::Variable& v) { return static_cast<int>(env::whole_number(v, *get(v))); };
+  // torchrun's variables and nmt's are checked wherever set, used or not; Slurm sets its own in
+  // every job step (SLURM_NTASKS_PER_NODE may read "2(x3)"), and they are checked where used.
+  for (const env::Variable* v : env::kVariables) {
+    if (!get(*v) || v->name.rfind("SLURM_", 0) == 0) continue;
+    if (v->kind == env::Kind::whole_number) env::whole_number(*v, *get(*v));
+    if (v->kind == env::Kind::choice) env::choice(*v, *get(*v));
+  }
   RankInfo who;
   const env::Variable *world_var = &env::kWorldSize, *rank_var = &env::kRank, *local_var = &env::kLocalRank;
   if (!get(env::kWorldSize) && get(env::kSlurmNtasks) && get(env::kSlurmProcid)) {
@@ -559,13 +566,14 @@ void GradientBuckets::finish() {
 namespace {
 
 std::vector<pid_t> g_ranks;  // for the signal handler
+volatile sig_atomic_t g_launcher_signal = 0;  // the first the launcher had
 
 extern "C" void pass_signal_on(int sig) {
+  if (g_launcher_signal == 0) g_launcher_signal = sig;
   // A terminal's Ctrl-C reaches the ranks too: each handles SIGINT and SIGTERM once.
   for (const pid_t pid : g_ranks) {
     if (pid > 0) ::kill(pid, SIGTERM);  // -1 marks a rank that has exited (and kill(-1) would reach every process)
   }
-  (void)sig;
 }
 
 // This process's command line, less --nproc and its value.
@@ -677,6 +685,9 @@ int run_local_ranks(int nproc, std::chrono::milliseconds timeout) {
   if (result == kExitAfterAnotherRank) {
     throw SystemError("nmt train --nproc: each rank that failed lost another, and none said why");
   }
+  // Ranks that stopped when asked (they had SIGTERM from here): the status of the signal the launcher had.
+  const bool stopped = result == 128 + SIGINT || result == 128 + SIGTERM;
+  if (stopped && g_launcher_signal != 0) result = 128 + g_launcher_signal;
   return result;
 }
 

@@ -16,6 +16,7 @@
 #include "nmt/common/logging.h"
 #include "nmt/common/progress.h"
 #include "nmt/common/signals.h"
+#include "nmt/common/utf8.h"
 #include "nmt/data/batcher.h"
 #include "nmt/data/dataset.h"
 #include "nmt/model/checkpoint.h"
@@ -131,10 +132,13 @@ class Trainer {
 
 void Trainer::setup() {
   const std::string last = saver_.last();
-  if (!options_.resume && fs::exists(last)) {
-    throw ConfigError("model_dir '" + config_.model_dir +
-                      "' already holds a training run (checkpoints/last.pt): pass --resume to continue it, or "
-                      "choose another model_dir");
+  // A new run writes and prunes checkpoints/: it starts only where that holds nothing.
+  const fs::path checkpoints = fs::path(last).parent_path();
+  if (!options_.resume && fs::is_directory(checkpoints) && !fs::is_empty(checkpoints)) {
+    const std::string held =
+        fs::exists(last) ? "last.pt" : fs::directory_iterator(checkpoints)->path().filename().string();
+    throw ConfigError("model_dir '" + config_.model_dir + "' already holds a training run (checkpoints/" +
+                      utf8::printable(held) + "): pass --resume to continue it, or choose another model_dir");
   }
   if (options_.resume && !fs::exists(last)) {
     throw CheckpointError("--resume: there is no checkpoint to resume from ('" + last + "' does not exist)");
@@ -407,10 +411,12 @@ std::string Trainer::stop_reason(int64_t tokens, int64_t* all_tokens) {
   bool interrupted = stop_requested();
   bool out_of_time = max_time_ > 0 && elapsed_before_ + seconds_since(start_) >= max_time_;
   *all_tokens = tokens;
-  if (group_) {  // any rank's signal or clock stops them all, at the same update
-    const auto all = group_->sum({static_cast<double>(tokens), interrupted ? 1.0 : 0.0, out_of_time ? 1.0 : 0.0});
+  if (group_) {  // any rank's signal or clock stops them all, at the same update, as a SIGTERM if any had one
+    const auto all = group_->sum({static_cast<double>(tokens), interrupted ? 1.0 : 0.0, out_of_time ? 1.0 : 0.0,
+                                  stop_signal() == SIGTERM ? 1.0 : 0.0});
     *all_tokens = static_cast<int64_t>(all[0]);
     interrupted = all[1] > 0, out_of_time = all[2] > 0;
+    if (interrupted) request_stop(all[3] > 0 ? SIGTERM : SIGINT);  // kept where this rank had its own
   }
   if (interrupted) return "interrupted";
   if (t_.max_steps > 0 && step_ >= t_.max_steps) return "max_steps";

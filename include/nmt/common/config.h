@@ -285,8 +285,9 @@ struct TrainingConfig {
             Range::at_least(1));
     v.field("update_freq", update_freq,
             "Batches whose gradients are summed before each update, as one batch of all their tokens (fairseq's "
-            "--update-freq, Marian's --optimizer-delay); the learning-rate schedule and the step counts count updates.",
-            Range::at_least(1));
+            "--update-freq, Marian's --optimizer-delay); the learning-rate schedule and the step counts count updates. "
+            "An update's batches are read before it runs.",
+            Range::closed(1, 1024));
     v.field("max_steps", max_steps, "Stop after this many updates; 0 means no limit.", Range::at_least(0));
     v.field("max_epochs", max_epochs, "Stop after this many epochs; 0 means no limit.", Range::at_least(0));
     v.field("max_time", max_time,

@@ -36,13 +36,15 @@ class StopSignals {
 /// True once a stop was asked for, by a signal or by request_stop().
 bool stop_requested();
 
-/// Asks for a stop, as SIGINT does.
-void request_stop();
+/// Asks for a stop, as `signal` would (another rank's, passed on).
+void request_stop(int signal = SIGINT);
+
+/// The signal that asked for the stop first; 0 before one did.
+int stop_signal();
 
 /// The exit status of a command that stopped when asked, as a shell reports a
-/// process the signal ended: 128 + the signal (130 for Ctrl-C, 143 for
-/// SIGTERM; 130 where the stop came from request_stop() or another rank).
-/// So `nmt train && nmt eval` does not go on after a Ctrl-C.
+/// process the signal ended: 128 + stop_signal() (130 for Ctrl-C, 143 for
+/// SIGTERM). So `nmt train && nmt eval` does not go on after a Ctrl-C.
 int stop_exit_status();
 
 }  // namespace nmt
