@@ -323,7 +323,9 @@ TEST(Flags, EveryOptionOfEveryVerbGivenTheHostileValuesOfItsKind) {
     for (const Value& v : values_of(f.kind)) {
       const auto args = with(base, f, v.text);
       // A case that hangs fails as exit 124, instead of holding the suite.
-      std::string command = "timeout 120 $NMT -q " + f.verb;
+      // 300 s: a decoding limit of DBL_MAX lets a barely trained model search
+      // to the longest output, a minute's work that a loaded machine stretches.
+      std::string command = "timeout 300 $NMT -q " + f.verb;
       for (const auto& [name, value] : args) {
         if (name.rfind("-", 0) == 0) command.append(" ").append(name);
         // The hostile value exactly; the working command's values with their variables expanded.
