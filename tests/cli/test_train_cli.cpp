@@ -460,14 +460,21 @@ TEST(TrainCli, MaxTimeStopsAfterALastValidationAndTheCheckpoints) {
   }
 }
 
+// A bash script that starts `command` in the background with its stderr in
+// DIR/err, waits for the first "train" event in `metrics`, runs `then` ($pid
+// is the command's) and waits for the command.
+std::string once_training(const test::TempDir& d, const std::string& command, const std::string& metrics,
+                          const std::string& then) {
+  return command + " 2>'" + (d / "err") + "' & pid=$!\nfor i in $(seq 600); do grep -q '\"train\"' '" + metrics +
+         "' 2>/dev/null && break; sleep 0.1; done\n" + then + "\nwait $pid";
+}
+
 TEST(TrainCli, SigintSavesACheckpointThatResumes) {
   test::TempDir d;
   const std::string config = write_config(d, "model", R"(, "max_steps": 100000)");
   // Start training, wait for its first progress event, then interrupt it.
-  const std::string script = "'" + std::string(NMT_BINARY) + "' train --threads 1 -c '" + config + "' 2>'" +
-                             (d / "err") + "' & pid=$!; for i in $(seq 600); do grep -q '\"train\"' '" +
-                             (d / "model/metrics.jsonl") + "' 2>/dev/null && break; sleep 0.1; done; kill -INT $pid; "
-                             "wait $pid";
+  const std::string script = once_training(d, "'" + std::string(NMT_BINARY) + "' train --threads 1 -c '" + config + "'",
+                                            d / "model/metrics.jsonl", "kill -INT $pid");
   test::write_file(d / "run.sh", script);
   const int status = std::system(("bash '" + (d / "run.sh") + "'").c_str());
   ASSERT_TRUE(WIFEXITED(status));
@@ -486,11 +493,9 @@ TEST(TrainCli, SigintSavesACheckpointThatResumes) {
 TEST(TrainCli, SignalsReachOnlyAThreadThatDoesNotCompute) {
   test::TempDir d;
   const std::string config = write_config(d, "model", R"(, "max_steps": 100000)");
-  const std::string script = "OPENBLAS_NUM_THREADS=1 '" + std::string(NMT_BINARY) + "' train --threads 2 -c '" +
-                             config + "' 2>'" + (d / "err") + "' & pid=$!; for i in $(seq 600); do grep -q " +
-                             "'\"train\"' '" + (d / "model/metrics.jsonl") + "' 2>/dev/null && break; sleep 0.1; " +
-                             "done; grep -h SigBlk /proc/$pid/task/*/status >'" + (d / "masks") +
-                             "'; kill -INT $pid; wait $pid";
+  const std::string script = once_training(
+      d, "OPENBLAS_NUM_THREADS=1 '" + std::string(NMT_BINARY) + "' train --threads 2 -c '" + config + "'",
+      d / "model/metrics.jsonl", "grep -h SigBlk /proc/$pid/task/*/status >'" + (d / "masks") + "'; kill -INT $pid");
   test::write_file(d / "run.sh", script);
   const int status = std::system(("bash '" + (d / "run.sh") + "'").c_str());
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGINT) << test::slurp(d / "err");
@@ -647,10 +652,8 @@ TEST(DataParallel, UnderNprocOneLineSaysWhyTheRanksStopped) {
   EXPECT_NE(missing.err.find("none.en"), std::string::npos) << missing.err;
 
   const std::string config = write_config(d, "b", R"(, "max_steps": 100000)");
-  const int code = run_bash(
-      d, "'" + std::string(NMT_BINARY) + "' -q train --nproc 2 -c '" + config + "' 2>'" + (d / "err") +
-             "' & pid=$!\nfor i in $(seq 600); do grep -q '\"train\"' '" + (d / "b/metrics.jsonl") +
-             "' 2>/dev/null && break; sleep 0.1; done\nkill -KILL $(pgrep -P $pid | sort -n | tail -1)\nwait $pid");
+  const int code = run_bash(d, once_training(d, "'" + std::string(NMT_BINARY) + "' -q train --nproc 2 -c '" + config + "'",
+                                             d / "b/metrics.jsonl", "kill -KILL $(pgrep -P $pid | sort -n | tail -1)"));
   const std::string err = test::slurp(d / "err");
   EXPECT_EQ(code, 1) << err;
   EXPECT_EQ(test::count_lines(err), 1) << err;
@@ -661,10 +664,8 @@ TEST(DataParallel, SigtermToOneRankStopsEveryRankWithLastPtSaved) {
   test::TempDir d;
   const std::string config = write_config(d, "model", R"(, "max_steps": 100000)");
   // nmt train --nproc 2 runs; once it has logged an update, rank 1 alone gets SIGTERM.
-  const int code = run_bash(
-      d, "'" + std::string(NMT_BINARY) + "' train --nproc 2 -c '" + config + "' 2>'" + (d / "err") +
-             "' & pid=$!\nfor i in $(seq 600); do grep -q '\"train\"' '" + (d / "model/metrics.jsonl") +
-             "' 2>/dev/null && break; sleep 0.1; done\nkill -TERM $(pgrep -P $pid | sort -n | tail -1)\nwait $pid");
+  const int code = run_bash(d, once_training(d, "'" + std::string(NMT_BINARY) + "' train --nproc 2 -c '" + config + "'",
+                                             d / "model/metrics.jsonl", "kill -TERM $(pgrep -P $pid | sort -n | tail -1)"));
   const std::string err = test::slurp(d / "err");
   EXPECT_EQ(code, 128 + SIGTERM) << err;  // every rank stops as the one the SIGTERM reached
   EXPECT_NE(err.find("interrupted at step"), std::string::npos) << err;
@@ -676,10 +677,8 @@ TEST(DataParallel, SigtermToOneRankStopsEveryRankWithLastPtSaved) {
 TEST(DataParallel, SigintToTheLauncherStopsEveryRankAndExits130) {
   test::TempDir d;
   const std::string config = write_config(d, "model", R"(, "max_steps": 100000)");
-  const int code = run_bash(
-      d, "'" + std::string(NMT_BINARY) + "' train --nproc 2 -c '" + config + "' 2>'" + (d / "err") +
-             "' & pid=$!\nfor i in $(seq 600); do grep -q '\"train\"' '" + (d / "model/metrics.jsonl") +
-             "' 2>/dev/null && break; sleep 0.1; done\nkill -INT $pid\nwait $pid");
+  const int code = run_bash(d, once_training(d, "'" + std::string(NMT_BINARY) + "' train --nproc 2 -c '" + config + "'",
+                                             d / "model/metrics.jsonl", "kill -INT $pid"));
   const std::string err = test::slurp(d / "err");
   EXPECT_EQ(code, 128 + SIGINT) << err;
   EXPECT_NE(err.find("interrupted at step"), std::string::npos) << err;
