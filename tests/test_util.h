@@ -1,6 +1,9 @@
 // Helpers shared by the tests: temporary directories, files, and running the nmt binary.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,6 +123,19 @@ inline RunResult run_nmt(const std::string& args, const std::string& stdin_text 
 }
 
 /// Number of lines in `s`.
+// A TCP port on 127.0.0.1 that nobody listens on now.
+inline int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
 inline int count_lines(const std::string& s) {
   int n = 0;
   for (const char c : s) n += c == '\n';

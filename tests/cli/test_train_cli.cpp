@@ -3,9 +3,6 @@
 // faults are the robustness suite's (tests/robustness/).
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -523,19 +520,6 @@ double weight_distance(const std::string& a, const std::string& b) {
   return worst;
 }
 
-// A port on 127.0.0.1 that nobody listens on now.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Runs a bash script; its exit status.
 int run_bash(const test::TempDir& d, const std::string& script) {
   test::write_file(d / "run.sh", script);
@@ -573,7 +557,7 @@ TEST(DataParallel, AGroupOfOneRankTrainsAsOneProcess) {
   test::TempDir d;
   const auto one = run_nmt("-q train --threads 1 -c " + write_config(d, "one", R"(, "max_steps": 6)"));
   ASSERT_EQ(one.code, 0) << one.err;
-  const std::string group = "WORLD_SIZE=1 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port());
+  const std::string group = "WORLD_SIZE=1 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(test::free_port());
   const int code = run_bash(d, group + " '" + NMT_BINARY + "' train --threads 1 -c '" +
                                    write_config(d, "group", R"(, "max_steps": 6)") + "' 2>'" + (d / "err") + "'");
   const std::string err = test::slurp(d / "err");
@@ -595,7 +579,7 @@ TEST(DataParallel, BenchTrainSumsOverTheGroupAndStopsOnTime) {
   EXPECT_EQ(plain.at("steps"), 3);
   EXPECT_EQ(plain.at("world_size"), 1);
   EXPECT_EQ(plain.at("backend"), "");  // no process group
-  const std::string group = "WORLD_SIZE=1 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port());
+  const std::string group = "WORLD_SIZE=1 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(test::free_port());
   ASSERT_EQ(run_bash(d, group + " " + bench + " --seconds 0.000001 >'" + (d / "group") + "' 2>'" + (d / "err") + "'"), 0)
       << test::slurp(d / "err");
   EXPECT_EQ(test::slurp(d / "err"), "");  // -q: nothing on stderr, Gloo's own connection lines included
@@ -625,7 +609,7 @@ TEST(DataParallel, AResumedTwoRankRunGivesTheSameLossesAndOnlyWithTwoRanks) {
 TEST(DataParallel, AKilledRankMakesTheOtherStopWithAnErrorNamingIt) {
   test::TempDir d;
   const std::string config = write_config(d, "model", R"(, "max_steps": 100000, "dist_timeout": "60s")");
-  const int port = free_port();
+  const int port = test::free_port();
   const std::string nmt = "'" + std::string(NMT_BINARY) + "' train -c '" + config + "'";
   // Both ranks train; once rank 0 has logged an update, rank 1 is killed.
   const auto t0 = std::chrono::steady_clock::now();
@@ -697,7 +681,7 @@ TEST(DataParallel, TorchrunStartsTheRanks) {
   // enum change): any other value works, and this one still shows stdout. Debian's 2.6 cannot make
   // its own stores (they ask for libuv, which it lacks): scripts/torchrun.py is torchrun without that.
   const int code = run_bash(d, "'" + python + "' '" + NMT_SOURCE_DIR + "/scripts/torchrun.py' --no_python "
-                                   "--nproc_per_node 2 --redirects 1 --tee 1 --master_port " + std::to_string(free_port()) +
+                                   "--nproc_per_node 2 --redirects 1 --tee 1 --master_port " + std::to_string(test::free_port()) +
                                    " '" + NMT_BINARY + "' -q train -c '" + config + "' >'" + (d / "out") + "' 2>&1");
   ASSERT_EQ(code, 0) << test::slurp(d / "out");
   EXPECT_EQ(train_losses(d / "model/metrics.jsonl").size(), 4u);

@@ -15,11 +15,6 @@
 // (test_input.cpp); paths here name a directory through "..", and a device.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cmath>
@@ -31,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_util.h"
 #include "cli/verbs.h"
 #include "harness.h"
 #include "nmt/common/environment.h"
@@ -377,19 +373,6 @@ TEST(Flags, EveryOptionOfEveryVerbGivenTheHostileValuesOfItsKind) {
 // the declared range works; any other value is refused with exit 2, naming the
 // variable. A ${VAR} in a config's path is the last row: a path of that value.
 
-// A TCP port on 127.0.0.1 that nobody listens on now.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 Kind kind_of(env::Kind k) {
   switch (k) {
     case env::Kind::whole_number:
@@ -419,7 +402,7 @@ TEST(Flags, EveryEnvironmentVariableGivenTheHostileValuesOfItsKind) {
     for (const Value& value : values_of(kind_of(v->kind))) {
       std::string settings(v->read_with);
       for (std::size_t at; (at = settings.find("$PORT")) != std::string::npos;) {
-        settings.replace(at, 5, std::to_string(free_port()));
+        settings.replace(at, 5, std::to_string(test::free_port()));
       }
       Case c;
       c.kind = "Every environment variable, given the values of its kind";
